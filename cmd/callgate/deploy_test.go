@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// No Docker engine or cluster runs here, so these tests hold deploy/ against what the binary really
+// reads and serves: setting names, ports and probe paths.
+
+const deployDir = "../../deploy"
+
+type k8sDeployment struct {
+	Spec struct {
+		Template struct {
+			Spec struct {
+				Containers []struct {
+					Args  []string `yaml:"args"`
+					Ports []struct {
+						Name          string `yaml:"name"`
+						ContainerPort int    `yaml:"containerPort"`
+					} `yaml:"ports"`
+					Env            []k8sEnv `yaml:"env"`
+					LivenessProbe  k8sProbe `yaml:"livenessProbe"`
+					ReadinessProbe k8sProbe `yaml:"readinessProbe"`
+				} `yaml:"containers"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+	} `yaml:"spec"`
+}
+
+type k8sEnv struct {
+	Name      string `yaml:"name"`
+	Value     string `yaml:"value"`
+	ValueFrom *struct {
+		SecretKeyRef *struct {
+			Name string `yaml:"name"`
+			Key  string `yaml:"key"`
+		} `yaml:"secretKeyRef"`
+	} `yaml:"valueFrom"`
+}
+
+type k8sProbe struct {
+	HTTPGet struct {
+		Path string `yaml:"path"`
+		Port string `yaml:"port"`
+	} `yaml:"httpGet"`
+}
+
+type k8sService struct {
+	Spec struct {
+		Ports []struct {
+			Port       int    `yaml:"port"`
+			TargetPort string `yaml:"targetPort"`
+		} `yaml:"ports"`
+	} `yaml:"spec"`
+}
+
+func readYAML(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(deployDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// serveSettings are the environment variables `callgate serve` reads, with their defaults.
+func serveSettings() map[string]string {
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.register(fs)
+	settings := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { settings[envName(f.Name)] = f.DefValue })
+	return settings
+}
+
+func portOf(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("address %q: %v", addr, err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatalf("address %q: %v", addr, err)
+	}
+	return n
+}
+
+func TestKubernetesManifestsMatchTheBinary(t *testing.T) {
+	var d k8sDeployment
+	readYAML(t, "kubernetes/deployment.yaml", &d)
+	if len(d.Spec.Template.Spec.Containers) != 1 {
+		t.Fatalf("want one container, got %d", len(d.Spec.Template.Spec.Containers))
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	if !slices.Equal(c.Args, []string{"serve"}) {
+		t.Errorf("args = %v, want [serve]", c.Args)
+	}
+
+	settings := serveSettings()
+	values := map[string]string{}
+	for k, v := range settings {
+		values[k] = v
+	}
+	for _, e := range c.Env {
+		if _, ok := settings[e.Name]; !ok {
+			t.Errorf("env %s is not a setting of callgate serve", e.Name)
+		}
+		values[e.Name] = e.Value
+		if e.Name == envName("acs-connection-string") {
+			if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+				t.Errorf("%s must come from a Secret", e.Name)
+			}
+		}
+	}
+	for _, required := range []string{"acs-connection-string", "public-url"} {
+		if !slices.ContainsFunc(c.Env, func(e k8sEnv) bool { return e.Name == envName(required) }) {
+			t.Errorf("the Deployment does not set %s, which serve requires", envName(required))
+		}
+	}
+
+	ports := map[string]int{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	if got, want := ports["grpc"], portOf(t, values[envName("grpc-addr")]); got != want {
+		t.Errorf("containerPort grpc = %d, but the gateway listens for gRPC on %d", got, want)
+	}
+	if got, want := ports["http"], portOf(t, values[envName("http-addr")]); got != want {
+		t.Errorf("containerPort http = %d, but the gateway listens for HTTP on %d", got, want)
+	}
+
+	// The probes name paths the gateway really serves with 200.
+	g := startGateway(t, unimplementedComponents())
+	for _, probe := range []k8sProbe{c.LivenessProbe, c.ReadinessProbe} {
+		if _, ok := ports[probe.HTTPGet.Port]; !ok {
+			t.Errorf("probe port %q is not a container port", probe.HTTPGet.Port)
+		}
+		resp, err := http.Get("http://" + g.httpLn.Addr().String() + probe.HTTPGet.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("probe path %s answers %d", probe.HTTPGet.Path, resp.StatusCode)
+		}
+	}
+	if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
+		t.Errorf("probes: liveness %s, readiness %s", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
+	}
+
+	var s k8sService
+	readYAML(t, "kubernetes/service.yaml", &s)
+	var targets []string
+	for _, p := range s.Spec.Ports {
+		if _, ok := ports[p.TargetPort]; !ok {
+			t.Errorf("Service targetPort %q is not a container port", p.TargetPort)
+		}
+		targets = append(targets, p.TargetPort)
+	}
+	slices.Sort(targets)
+	if !slices.Equal(targets, []string{"grpc", "http"}) {
+		t.Errorf("Service ports target %v, want grpc and http", targets)
+	}
+}
+
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(deployDir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	df := string(b)
+	cfg := defaultConfig()
+	expose := regexp.MustCompile(`(?m)^EXPOSE\s+(.+)$`).FindStringSubmatch(df)
+	if expose == nil {
+		t.Fatal("no EXPOSE line")
+	}
+	got := strings.Fields(expose[1])
+	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr} {
+		if p := strconv.Itoa(portOf(t, addr)); !slices.Contains(got, p) {
+			t.Errorf("EXPOSE %v misses the default port %s", got, p)
+		}
+	}
+	user := regexp.MustCompile(`(?m)^USER\s+(\S+)`).FindAllStringSubmatch(df, -1)
+	if len(user) == 0 || strings.HasPrefix(user[len(user)-1][1], "root") || strings.HasPrefix(user[len(user)-1][1], "0") {
+		t.Errorf("the final image must run as a non-root USER, got %v", user)
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "./cmd/callgate", `CMD ["serve"]`, "distroless/static"} {
+		if !strings.Contains(df, want) {
+			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+// Command callgate is a gRPC and REST gateway for Azure Communication Services Call Automation.
+//
+//	callgate serve      production: settings from flags or CALLGATE_* environment variables
+//	callgate dev        the gateway on an embedded ACS emulator, for laptops and demos
+//	callgate emulator   the ACS Call Automation emulator alone
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: callgate <command> [flags]
+
+commands:
+  serve      run the gateway against Azure Communication Services (settings: flags or CALLGATE_* env)
+  dev        run the gateway on an embedded ACS emulator, no Azure account needed
+  emulator   run the ACS Call Automation emulator alone
+
+Run 'callgate <command> -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "callgate:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], stderr, lookupEnv)
+	case "dev":
+		return runDev(ctx, args[1:], stdout, stderr, lookupEnv)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "callgate: unknown command %q\n\n%s", args[0], usage)
+		return errUsage
+	}
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("callgate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: callgate %s [flags]\n\nEvery flag can also be set by its environment variable: --grpc-addr by CALLGATE_GRPC_ADDR, and so on.\n\n", name)
+		fs.PrintDefaults()
+	}
+	return fs
+}
