@@ -1,0 +1,59 @@
+// Package acs is a client for the Azure Communication Services Call
+// Automation REST API (api-version 2026-03-12 by default). It sends what the
+// official SDKs send, byte for byte where it matters: the same paths and
+// query, the same JSON (identifiers with kind, rawId and the kind object;
+// the SDK's custom calling context rules), HMAC-SHA256 signing or Entra ID
+// bearer tokens, and Repeatability-Request-ID / Repeatability-First-Sent on
+// every repeatable POST.
+//
+// The package stands alone: it imports nothing from the rest of callgate and
+// knows nothing of gRPC except GRPCStatus, which maps its errors to a gRPC
+// status with google.rpc details.
+//
+// # Usage
+//
+//	client, err := acs.NewClientFromConnectionString(os.Getenv("ACS_CONNECTION_STRING"),
+//		acs.Config{Logger: logger})
+//	if err != nil {
+//		return err
+//	}
+//	call, err := client.CreateCall(ctx, &acs.CreateCallRequest{
+//		Targets:              []acs.Identifier{acs.PhoneNumber("+14255550123")},
+//		SourceCallerIDNumber: acs.CallerID("+18005550100"),
+//		CallbackURI:          "https://gateway.example/callbacks",
+//		OperationContext:     "order-42",
+//	})
+//	if err != nil {
+//		return acs.GRPCStatus(err).Err() // inside a gRPC handler
+//	}
+//	_ = call.CallConnectionID
+//
+// With a managed identity instead of an access key:
+//
+//	source, err := azidentity.NewManagedIdentityCredential(nil)
+//	...
+//	cred, err := acs.NewTokenCredential(source)
+//	...
+//	client, err := acs.NewClient(acs.Config{
+//		Endpoint:   "https://<resource>.communication.azure.com/",
+//		Credential: cred,
+//	})
+//
+// # Behaviour
+//
+// Every method validates its request first and returns a *ValidationError
+// naming the fields (JSON paths such as "targets[0].phoneNumber.value")
+// without sending anything: E.164 numbers, non-empty IDs, a caller ID when
+// a phone number is called or added, invitation timeouts of 0..180 s,
+// mutes of ACS users only.
+//
+// Requests are retried on 408, 429, 500, 502, 503, 504 and connection
+// errors, with jittered exponential backoff or the wait the service asks for
+// (Retry-After, retry-after-ms, x-ms-retry-after-ms), never past the
+// caller's deadline. Each retry is signed afresh and keeps the repeatability
+// headers, so ACS runs the operation once. Nothing else is retried.
+//
+// A non-2xx answer is an *Error with the HTTP status, the ACS error code,
+// message and inner error, and the x-ms-client-request-id and
+// X-Microsoft-Skype-Chain-ID diagnostics.
+package acs

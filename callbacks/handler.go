@@ -1,0 +1,203 @@
+// Package callbacks receives what ACS posts to the gateway: Call Automation callback events
+// (CloudEvents) at /callbacks/calls and Event Grid deliveries (IncomingCall, subscription
+// validation) at /callbacks/eventgrid. It authenticates each delivery, parses it into callgate.v1
+// messages and appends it to the event log, and answers 2xx only once the log has acknowledged
+// every event, so that ACS delivers again whatever was not stored.
+package callbacks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/callgate/callgate/eventlog"
+	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+)
+
+// Paths the handler serves, below the gateway's public URL.
+const (
+	CallsPath     = "/callbacks/calls"
+	EventGridPath = "/callbacks/eventgrid"
+)
+
+// DefaultMaxBodyBytes bounds a delivery: ACS batches are a few kilobytes.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Log is where deliveries are stored: *eventlog.Log.
+type Log interface {
+	AppendCalls(ctx context.Context, events []eventlog.CallEvent) ([]eventlog.Appended, error)
+	AppendIncoming(ctx context.Context, called, eventID string, payload []byte) (seq uint64, duplicate bool, err error)
+}
+
+// Config says how deliveries are authenticated.
+type Config struct {
+	// Secret is put in the callback URLs the gateway hands out (?token=...) and required on every
+	// delivery to both endpoints. Share it among replicas: ACS may call back any of them.
+	Secret string
+	// JWT, when set, also requires ACS's signed bearer token on /callbacks/calls.
+	JWT *JWTConfig
+	// MaxBodyBytes bounds a delivery's body; larger ones get 413. 0 means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	Logger       *zap.Logger
+}
+
+// Handler serves CallsPath and EventGridPath.
+type Handler struct {
+	cfg    Config
+	log    *zap.Logger
+	store  Log
+	jwt    *jwtVerifier
+	cancel context.CancelFunc
+}
+
+// New builds the handler. With cfg.JWT it starts fetching the signing keys in the background until
+// Close.
+func New(cfg Config, store Log) (*Handler, error) {
+	if cfg.Secret == "" && cfg.JWT == nil {
+		return nil, errors.New("callbacks: configure a secret, JWT verification or both")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &Handler{cfg: cfg, log: cfg.Logger, store: store, cancel: cancel}
+	if cfg.JWT != nil {
+		v, err := newJWTVerifier(ctx, *cfg.JWT, cfg.Logger)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		h.jwt = v
+	}
+	return h, nil
+}
+
+// Close stops refreshing the JWT signing keys.
+func (h *Handler) Close() { h.cancel() }
+
+// CallbackURL is the URL to give ACS as a call's callback URI.
+func (h *Handler) CallbackURL(publicURL string) string {
+	return URL(publicURL, CallsPath, h.cfg.Secret)
+}
+
+// EventGridURL is the URL to register as the Event Grid subscription's webhook.
+func (h *Handler) EventGridURL(publicURL string) string {
+	return URL(publicURL, EventGridPath, h.cfg.Secret)
+}
+
+// URL is the address of one of the handler's paths below publicURL, with the secret it requires.
+func URL(publicURL, path, secret string) string {
+	u := strings.TrimRight(publicURL, "/") + path
+	if secret != "" {
+		u += "?" + tokenQueryParam + "=" + url.QueryEscape(secret)
+	}
+	return u
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case CallsPath:
+		h.serveCalls(w, r)
+	case EventGridPath:
+		h.serveEventGrid(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := h.authenticate(r, h.jwt); err != nil {
+		h.unauthorized(w, r, err)
+		return
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	envelopes, err := decodeEnvelopes[cloudEvent](body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	batch := make([]eventlog.CallEvent, 0, len(envelopes))
+	parsed := make([]*callgatev1.CallEvent, 0, len(envelopes))
+	for _, ce := range envelopes {
+		ev, err := parseCallEvent(ce)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		payload, err := proto.Marshal(ev)
+		if err != nil {
+			http.Error(w, "cannot encode event", http.StatusInternalServerError)
+			return
+		}
+		batch = append(batch, eventlog.CallEvent{CallID: ev.GetCallConnectionId(), EventID: ev.GetId(), Payload: payload})
+		parsed = append(parsed, ev)
+	}
+	appended, err := h.store.AppendCalls(r.Context(), batch)
+	if err != nil {
+		// 503 makes ACS deliver again; the event IDs make that safe.
+		h.log.Warn("cannot store callback events; asking ACS to deliver again", zap.Int("events", len(batch)), zap.Error(err))
+		http.Error(w, "events not stored, deliver again", http.StatusServiceUnavailable)
+		return
+	}
+	if h.log.Core().Enabled(zap.DebugLevel) {
+		for i, ev := range parsed {
+			h.log.Debug("callback event stored",
+				zap.String("call_connection_id", ev.GetCallConnectionId()),
+				zap.String("correlation_id", ev.GetCorrelationId()),
+				zap.String("event_type", ev.GetType()),
+				zap.String("event_id", ev.GetId()),
+				zap.Uint64("sequence", appended[i].Seq),
+				zap.Bool("duplicate", appended[i].Duplicate))
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// authenticate applies every check that is configured: the URL secret, and the bearer token when
+// jwt is not nil.
+func (h *Handler) authenticate(r *http.Request, jwt *jwtVerifier) error {
+	if h.cfg.Secret != "" && !secretMatches(r, h.cfg.Secret) {
+		return fmt.Errorf("%w: wrong or missing %s in the URL", errUnauthenticated, tokenQueryParam)
+	}
+	if jwt != nil {
+		return jwt.verify(r.Context(), r)
+	}
+	return nil
+}
+
+func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Warn("callback refused", zap.String("path", r.URL.Path), zap.String("remote_addr", r.RemoteAddr), zap.Error(err))
+	http.Error(w, "unauthorized", http.StatusUnauthorized)
+}
+
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, fmt.Sprintf("body larger than %d bytes", h.cfg.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "cannot read body", http.StatusBadRequest)
+		return nil, false
+	}
+	return body, true
+}

@@ -1,0 +1,374 @@
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// The control API under /emulator/v1/ scripts the simulation. It is not part
+// of ACS and takes no authentication: the emulator is a loopback tool.
+
+type controlError struct {
+	Error string `json:"error"`
+}
+
+func writeControlError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, controlError{Error: msg})
+}
+
+func decodeControl(r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
+	if err != nil {
+		return errors.New("the request body could not be read")
+	}
+	if len(body) == 0 {
+		return errors.New("a JSON body is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (e *Emulator) controlRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /emulator/v1/info", e.ctlInfo)
+	mux.HandleFunc("GET /emulator/v1/endpoints", e.ctlListEndpoints)
+	mux.HandleFunc("PUT /emulator/v1/endpoints/{id}", e.ctlPutEndpoint)
+	mux.HandleFunc("GET /emulator/v1/endpoints/{id}", e.ctlGetEndpoint)
+	mux.HandleFunc("DELETE /emulator/v1/endpoints/{id}", e.ctlDeleteEndpoint)
+	mux.HandleFunc("POST /emulator/v1/incomingCalls", e.ctlIncomingCall)
+	mux.HandleFunc("GET /emulator/v1/incomingCalls/{id}", e.ctlGetIncomingCall)
+	mux.HandleFunc("POST /emulator/v1/incomingCalls/{id}/hangUp", e.ctlIncomingHangUp)
+	mux.HandleFunc("GET /emulator/v1/calls", e.ctlListCalls)
+	mux.HandleFunc("GET /emulator/v1/calls/{id}", e.ctlGetCall)
+	mux.HandleFunc("POST /emulator/v1/calls/{id}/participants/{rawId}/hangUp", e.ctlParticipantHangUp)
+	mux.HandleFunc("GET /emulator/v1/eventgrid/validate", e.ctlValidate)
+}
+
+// Info describes how to reach and trust the emulator (no secrets).
+type Info struct {
+	BaseURL                string   `json:"baseUrl"`
+	Issuer                 string   `json:"issuer"`
+	Audience               string   `json:"audience"`
+	JWKSURL                string   `json:"jwksUrl"`
+	OpenIDConfigurationURL string   `json:"openIdConfigurationUrl"`
+	ResourceID             string   `json:"resourceId"`
+	ApplicationID          string   `json:"applicationId"`
+	IncomingCallWebhook    string   `json:"incomingCallWebhook,omitempty"`
+	APIVersions            []string `json:"apiVersions"`
+}
+
+func (e *Emulator) ctlInfo(w http.ResponseWriter, _ *http.Request) {
+	versions := KnownAPIVersions()
+	sort.Strings(versions)
+	writeJSON(w, http.StatusOK, Info{
+		BaseURL: e.BaseURL(), Issuer: e.Issuer(), Audience: e.Audience(), JWKSURL: e.JWKSURL(),
+		OpenIDConfigurationURL: e.OpenIDConfigurationURL(), ResourceID: e.cfg.ResourceID,
+		ApplicationID: e.appIdentity.RawID, IncomingCallWebhook: redactURL(e.cfg.IncomingCallWebhook),
+		APIVersions: versions,
+	})
+}
+
+func (e *Emulator) ctlListEndpoints(w http.ResponseWriter, _ *http.Request) {
+	e.mu.Lock()
+	out := make(map[string]Behavior, len(e.endpoints))
+	for k, v := range e.endpoints {
+		out[k] = v
+	}
+	e.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (e *Emulator) ctlPutEndpoint(w http.ResponseWriter, r *http.Request) {
+	var b Behavior
+	if err := decodeControl(r, &b); err != nil {
+		writeControlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := b.validate(); err != nil {
+		writeControlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	e.SetBehavior(r.PathValue("id"), b)
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (e *Emulator) ctlGetEndpoint(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	b, ok := e.endpoints[r.PathValue("id")]
+	e.mu.Unlock()
+	if !ok {
+		writeControlError(w, http.StatusNotFound, "no behaviour scripted for this endpoint (it answers after the default delay)")
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (e *Emulator) ctlDeleteEndpoint(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	delete(e.endpoints, r.PathValue("id"))
+	e.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// SetBehavior scripts the endpoint with the given raw ID (or group call ID,
+// room ID or server call ID); the zero Behavior restores the default.
+func (e *Emulator) SetBehavior(id string, b Behavior) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b == (Behavior{}) {
+		delete(e.endpoints, id)
+		return
+	}
+	e.endpoints[id] = b
+}
+
+// IncomingCallRequest is the body of POST /emulator/v1/incomingCalls.
+type IncomingCallRequest struct {
+	// From and To are raw IDs ("8:acs:...", "4:+14255550100" or "+14255550100").
+	From string `json:"from"`
+	To   string `json:"to"`
+	// CallerDisplayName is shown as callerDisplayName.
+	CallerDisplayName string `json:"callerDisplayName,omitempty"`
+	// CustomContext is copied to the event's customContext.
+	CustomContext *CustomContext `json:"customContext,omitempty"`
+	// Webhook overrides the configured Event Grid webhook for this call.
+	Webhook string `json:"webhook,omitempty"`
+}
+
+// CustomContext is the customContext of an IncomingCall event.
+type CustomContext struct {
+	SipHeaders  map[string]string `json:"sipHeaders,omitempty"`
+	VoipHeaders map[string]string `json:"voipHeaders,omitempty"`
+}
+
+// IncomingCallResult answers POST /emulator/v1/incomingCalls.
+type IncomingCallResult struct {
+	ID                  string `json:"id"`
+	IncomingCallContext string `json:"incomingCallContext"`
+	ServerCallID        string `json:"serverCallId"`
+	CorrelationID       string `json:"correlationId"`
+	Delivered           bool   `json:"delivered"`
+	DeliveryError       string `json:"deliveryError,omitempty"`
+}
+
+func (e *Emulator) ctlIncomingCall(w http.ResponseWriter, r *http.Request) {
+	var req IncomingCallRequest
+	if err := decodeControl(r, &req); err != nil {
+		writeControlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	res, status, err := e.RaiseIncomingCall(r.Context(), req)
+	if err != nil {
+		writeControlError(w, status, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// RaiseIncomingCall simulates a call to req.To and posts its IncomingCall
+// event to the webhook (after the validation handshake, once per webhook).
+// The call exists even when delivery fails; the result says so. The int is
+// the HTTP status for a rejected request.
+func (e *Emulator) RaiseIncomingCall(ctx context.Context, req IncomingCallRequest) (IncomingCallResult, int, error) {
+	if req.From == "" || req.To == "" {
+		return IncomingCallResult{}, http.StatusBadRequest, errors.New("from and to are required raw IDs")
+	}
+	webhook := req.Webhook
+	if webhook != "" {
+		if _, err := parseCallbackURI(webhook, true); err != nil {
+			return IncomingCallResult{}, http.StatusBadRequest, errors.New("webhook " + err.Error())
+		}
+	}
+	from, to := identifierFromRawID(req.From), identifierFromRawID(req.To)
+	var custom *customCallingContext
+	if req.CustomContext != nil {
+		custom = &customCallingContext{SipHeaders: req.CustomContext.SipHeaders, VoipHeaders: req.CustomContext.VoipHeaders}
+	}
+	e.mu.Lock()
+	if webhook == "" {
+		webhook = e.webhookURL
+	}
+	in := e.newIncomingLocked(from, to, req.CallerDisplayName, custom, nil)
+	in.webhook = webhook
+	ev := e.incomingCallEvent(in)
+	res := IncomingCallResult{ID: in.id, IncomingCallContext: in.contextToken, ServerCallID: in.conv.serverCallID, CorrelationID: in.conv.correlationID}
+	e.unlockAndFlush()
+	e.log.Info("incoming call raised", zap.String("incoming_call_id", in.id), zap.String("correlation_id", res.CorrelationID))
+	if webhook == "" {
+		res.DeliveryError = "no Event Grid webhook configured"
+		return res, 0, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := e.deliverIncomingCall(ctx, webhook, ev); err != nil {
+		res.DeliveryError = err.Error()
+		e.log.Warn("incoming call not delivered", zap.String("incoming_call_id", in.id), zap.String("webhook", redactURL(webhook)), zap.Error(err))
+		return res, 0, nil
+	}
+	res.Delivered = true
+	return res, 0, nil
+}
+
+type incomingView struct {
+	ID               string `json:"id"`
+	State            string `json:"state"`
+	From             string `json:"from"`
+	To               string `json:"to"`
+	ServerCallID     string `json:"serverCallId"`
+	CorrelationID    string `json:"correlationId"`
+	CallConnectionID string `json:"callConnectionId,omitempty"`
+}
+
+func (e *Emulator) ctlGetIncomingCall(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	in, ok := e.incoming[r.PathValue("id")]
+	var view incomingView
+	if ok {
+		view = incomingView{ID: in.id, State: in.state, From: in.from.RawID, To: in.to.RawID,
+			ServerCallID: in.conv.serverCallID, CorrelationID: in.conv.correlationID, CallConnectionID: in.answeredBy}
+	}
+	e.mu.Unlock()
+	if !ok {
+		writeControlError(w, http.StatusNotFound, "no such incoming call")
+		return
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// ctlIncomingHangUp makes the caller of a still ringing incoming call hang
+// up: a later answer gets AnswerFailed.
+func (e *Emulator) ctlIncomingHangUp(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	defer e.unlockAndFlush()
+	in, ok := e.incoming[r.PathValue("id")]
+	if !ok {
+		writeControlError(w, http.StatusNotFound, "no such incoming call")
+		return
+	}
+	if in.state != incomingRinging {
+		writeControlError(w, http.StatusConflict, "the incoming call is "+in.state+", not ringing")
+		return
+	}
+	in.state = incomingCanceled
+	in.stopExpiry()
+	e.finishIncomingLocked(in)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// CallView is the control API's picture of one call connection.
+type CallView struct {
+	CallConnectionID string             `json:"callConnectionId"`
+	Origin           string             `json:"origin"`
+	State            string             `json:"state"`
+	ServerCallID     string             `json:"serverCallId"`
+	CorrelationID    string             `json:"correlationId"`
+	CallbackURI      string             `json:"callbackUri"`
+	Self             string             `json:"self"`
+	Participants     []callParticipant  `json:"participants"`
+	Invitations      []InvitationView   `json:"invitations,omitempty"`
+	CreatedAt        time.Time          `json:"createdAt"`
+	EndedAt          *time.Time         `json:"endedAt,omitempty"`
+	EndResult        *resultInformation `json:"endResult,omitempty"`
+}
+
+// InvitationView is one add-participant invitation of a call.
+type InvitationView struct {
+	InvitationID string `json:"invitationId"`
+	Target       string `json:"target"`
+	State        string `json:"state"`
+}
+
+func (e *Emulator) viewLocked(c *callConn) CallView {
+	v := CallView{
+		CallConnectionID: c.id, Origin: c.origin, State: c.state, ServerCallID: c.conv.serverCallID,
+		CorrelationID: c.conv.correlationID, CallbackURI: redactURL(c.callbackURI), Self: c.self.RawID,
+		Participants: []callParticipant{}, CreatedAt: c.createdAt, EndResult: c.endResult,
+	}
+	if c.live() {
+		v.Participants = c.conv.roster()
+	} else {
+		t := c.endedAt
+		v.EndedAt = &t
+	}
+	for _, inv := range c.adds {
+		v.Invitations = append(v.Invitations, InvitationView{InvitationID: inv.id, Target: inv.target.RawID, State: inv.state})
+	}
+	sort.Slice(v.Invitations, func(i, j int) bool { return v.Invitations[i].InvitationID < v.Invitations[j].InvitationID })
+	return v
+}
+
+func (e *Emulator) ctlListCalls(w http.ResponseWriter, _ *http.Request) {
+	e.mu.Lock()
+	out := make([]CallView, 0, len(e.calls))
+	for _, c := range e.calls {
+		out = append(out, e.viewLocked(c))
+	}
+	e.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (e *Emulator) ctlGetCall(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	c, ok := e.calls[r.PathValue("id")]
+	var v CallView
+	if ok {
+		v = e.viewLocked(c)
+	}
+	e.mu.Unlock()
+	if !ok {
+		writeControlError(w, http.StatusNotFound, "no such call connection")
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// ctlParticipantHangUp makes a remote participant leave the call: the others
+// get ParticipantsUpdated, and a call left with no remote participant ends
+// (CallDisconnected).
+func (e *Emulator) ctlParticipantHangUp(w http.ResponseWriter, r *http.Request) {
+	rawID := r.PathValue("rawId")
+	if id := identifierFromRawID(rawID); id.RawID != rawID {
+		rawID = id.RawID // "+1..." shorthand for "4:+1..."
+	}
+	e.mu.Lock()
+	defer e.unlockAndFlush()
+	c, ok := e.calls[r.PathValue("id")]
+	if !ok || !c.live() {
+		writeControlError(w, http.StatusNotFound, "no such live call connection")
+		return
+	}
+	v := c.conv
+	if _, p := v.find(rawID); p == nil {
+		writeControlError(w, http.StatusNotFound, "no such participant in the call")
+		return
+	}
+	if v.isApp(rawID) {
+		writeControlError(w, http.StatusBadRequest, "that is the application's own identity: hang up through the REST API")
+		return
+	}
+	v.removeParticipant(rawID)
+	e.log.Info("remote participant hung up", append(c.logFields(), zap.String("participant", rawID))...)
+	e.participantsUpdatedLocked(v)
+	e.checkConversationLocked(v, resultEndedByRemote)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) ctlValidate(w http.ResponseWriter, r *http.Request) {
+	if !e.manualValidate(r.URL.Query().Get("id")) {
+		writeControlError(w, http.StatusNotFound, "unknown validation code")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,80 @@
+package emulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// apiError is an answer in the service's error shape,
+// {"error":{"code","message"}} (CommunicationErrorResponse). Call Automation
+// puts its numeric subcode in "code", e.g. {"code":"8522","message":"Call not
+// found."} for an unknown call.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.code, e.message) }
+
+// Subcodes from the Call Automation troubleshooting table; README lists why
+// each is used.
+const (
+	subNotFound         = "8522"
+	subInvalidArgument  = "8523"
+	subCallNotConnected = "8501"
+	subConflict         = "8519"
+	subTransferConflict = "8607"
+	subNotImplemented   = "8520"
+)
+
+func errBadRequest(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: subInvalidArgument, message: fmt.Sprintf(format, args...)}
+}
+
+func errCallNotFound() *apiError {
+	return &apiError{status: http.StatusNotFound, code: subNotFound, message: "Call not found."}
+}
+
+func errNotFound(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusNotFound, code: subNotFound, message: fmt.Sprintf(format, args...)}
+}
+
+func errNotEstablished() *apiError {
+	return &apiError{status: http.StatusBadRequest, code: subCallNotConnected, message: "Action is not supported when call is not established."}
+}
+
+func errConflict(code, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusConflict, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func errUnauthorized() *apiError {
+	// The service's answer to a bad HMAC or token; it says nothing about why,
+	// so neither do we (the reason is logged at debug level).
+	return &apiError{status: http.StatusUnauthorized, code: "Denied", message: "Denied by the resource provider."}
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeAPIError(w http.ResponseWriter, e *apiError) {
+	writeJSON(w, e.status, errorBody{Error: errorDetail{Code: e.code, Message: e.message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,51 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzIdentifier feeds request identifiers to the normalizer: it must never
+// panic, and what it accepts has a kind and a raw ID.
+func FuzzIdentifier(f *testing.F) {
+	for _, s := range []string{
+		`{"kind":"communicationUser","rawId":"8:acs:a","communicationUser":{"id":"8:acs:a"}}`,
+		`{"kind":"phoneNumber","phoneNumber":{"value":"+16041234567","isAnonymous":false}}`,
+		`{"microsoftTeamsUser":{"userId":"u","cloud":"dod"}}`,
+		`{"rawId":"28:orgid:app"}`,
+		`{"teamsExtensionUser":{"userId":"u","tenantId":"t","resourceId":"r"}}`,
+		`{}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var in identifierModel
+		if json.Unmarshal(b, &in) != nil {
+			return
+		}
+		out, err := normalizeIdentifier(&in, "x")
+		if err == nil && (out.RawID == "" || out.Kind == "") {
+			t.Fatalf("accepted %s as %+v", b, out)
+		}
+	})
+}
+
+// FuzzVerifyHMAC feeds arbitrary Authorization headers and dates: no panic,
+// and nothing unsigned gets through.
+func FuzzVerifyHMAC(f *testing.F) {
+	f.Add("HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=abc", "Tue, 24 Nov 2026 00:26:47 GMT", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+	f.Add("HMAC-SHA256 &&==", "", "")
+	f.Fuzz(func(t *testing.T, auth, date, hash string) {
+		r, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:1/calling/callConnections/x?api-version=2026-03-12", nil)
+		r.Header.Set("Authorization", auth)
+		r.Header.Set("x-ms-date", date)
+		r.Header.Set("x-ms-content-sha256", hash)
+		if verifyHMAC(r, nil, []byte("key"), time.Date(2026, 11, 24, 0, 26, 47, 0, time.UTC)) == nil &&
+			!strings.Contains(auth, "Signature=") {
+			t.Fatalf("accepted %q", auth)
+		}
+	})
+}

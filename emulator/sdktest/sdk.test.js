@@ -1,0 +1,523 @@
+// Drives the callgate ACS emulator with the official Call Automation SDK
+// (@azure/communication-call-automation 1.6.0) over real HTTP. Every event the
+// emulator posts is parsed with the SDK's parseCallAutomationEvent. When the
+// SDK and the emulator disagree, the emulator is wrong.
+//
+// Run by emulator/sdk_test.go; by hand:
+//   CALLGATE_EMULATOR_CONNECTION_STRING='endpoint=http://127.0.0.1:8090/;accesskey=...' \
+//   CALLGATE_EMULATOR_URL=http://127.0.0.1:8090 node --test sdk.test.js
+// The emulator should run with a short answer delay (--answer-delay 20ms).
+"use strict";
+
+const { test, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const http = require("node:http");
+const crypto = require("node:crypto");
+const {
+  CallAutomationClient,
+  parseCallAutomationEvent,
+} = require("@azure/communication-call-automation");
+
+const connectionString = process.env.CALLGATE_EMULATOR_CONNECTION_STRING;
+const emulatorURL = (process.env.CALLGATE_EMULATOR_URL || "").replace(/\/$/, "");
+if (!connectionString || !emulatorURL) {
+  throw new Error("set CALLGATE_EMULATOR_CONNECTION_STRING and CALLGATE_EMULATOR_URL");
+}
+const WAIT_MS = 10000;
+const API_VERSION = "2026-03-12";
+
+let client;
+let receiverURL;
+let server;
+let info;
+let keys;
+
+// Every callback, by call connection ID, in arrival order.
+const byCall = new Map();
+const incomingCalls = [];
+const problems = [];
+const waiters = new Set();
+
+function notify() {
+  for (const w of [...waiters]) w();
+}
+
+// waitFor resolves once check() returns a truthy value.
+function waitFor(what, check) {
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      let v;
+      try {
+        v = check();
+      } catch (err) {
+        waiters.delete(attempt);
+        clearTimeout(timer);
+        reject(err);
+        return;
+      }
+      if (v) {
+        waiters.delete(attempt);
+        clearTimeout(timer);
+        resolve(v);
+      }
+    };
+    const timer = setTimeout(() => {
+      waiters.delete(attempt);
+      reject(new Error(`timed out waiting for ${what}`));
+    }, WAIT_MS);
+    waiters.add(attempt);
+    attempt();
+  });
+}
+
+function eventsOf(callConnectionId) {
+  return byCall.get(callConnectionId) || [];
+}
+
+// waitKinds waits for the call's first kinds.length events and checks their kinds.
+async function waitKinds(callConnectionId, ...kinds) {
+  const evs = await waitFor(`${kinds.join(",")} on ${callConnectionId}`, () => {
+    const evs = eventsOf(callConnectionId);
+    return evs.length >= kinds.length ? evs : null;
+  });
+  assert.deepEqual(
+    evs.slice(0, kinds.length).map((e) => e.kind),
+    kinds,
+    `events of ${callConnectionId}: ${evs.map((e) => e.kind)}`,
+  );
+  return evs;
+}
+
+async function waitKind(callConnectionId, kind, pred = () => true) {
+  return waitFor(`${kind} on ${callConnectionId}`, () =>
+    eventsOf(callConnectionId).find((e) => e.kind === kind && pred(e)),
+  );
+}
+
+// verifyToken checks the callback bearer token: RS256 with a key of
+// /calling/keys, iss and aud of the emulator, five minutes of validity.
+function verifyToken(header) {
+  const m = /^Bearer (.+)$/.exec(header || "");
+  if (!m) throw new Error("no bearer token");
+  const [h, p, s] = m[1].split(".");
+  const head = JSON.parse(Buffer.from(h, "base64url"));
+  const claims = JSON.parse(Buffer.from(p, "base64url"));
+  if (head.alg !== "RS256") throw new Error(`alg ${head.alg}`);
+  const jwk = keys.find((k) => k.kid === head.kid);
+  if (!jwk) throw new Error(`unknown kid ${head.kid}`);
+  const ok = crypto.verify(
+    "RSA-SHA256",
+    Buffer.from(`${h}.${p}`),
+    crypto.createPublicKey({ key: jwk, format: "jwk" }),
+    Buffer.from(s, "base64url"),
+  );
+  if (!ok) throw new Error("bad signature");
+  if (claims.iss !== info.issuer) throw new Error(`iss ${claims.iss}`);
+  if (claims.aud !== info.audience) throw new Error(`aud ${claims.aud}`);
+  if (claims.exp - claims.iat !== 300) throw new Error(`lifetime ${claims.exp - claims.iat}`);
+  if (claims.exp * 1000 < Date.now()) throw new Error("expired");
+}
+
+// checkEvent holds every parsed event to the shape of the live samples.
+function checkEvent(raw, ev) {
+  const want = `calling/callConnections/${ev.callConnectionId}`;
+  assert.equal(raw.source, want, "source");
+  assert.equal(raw.subject, want, "subject");
+  assert.equal(raw.specversion, "1.0");
+  assert.equal(raw.datacontenttype, "application/json");
+  assert.match(raw.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?\+00:00$/);
+  assert.equal(raw.type, `Microsoft.Communication.${ev.kind}`);
+  assert.equal(raw.data.publicEventType, raw.type);
+  assert.equal(raw.data.version, API_VERSION);
+  assert.ok(ev.serverCallId, "serverCallId");
+  assert.match(Buffer.from(ev.serverCallId, "base64").toString(), /^https:\/\//);
+  assert.match(ev.correlationId, /^[0-9a-f-]{36}$/);
+  if (ev.kind === "ParticipantsUpdated") {
+    assert.equal(typeof ev.sequenceNumber, "number");
+    assert.ok(Array.isArray(ev.participants));
+    assert.ok(!("operationContext" in raw.data), "ParticipantsUpdated has no operationContext");
+  } else {
+    assert.ok(ev.resultInformation, `${ev.kind} has resultInformation`);
+    assert.equal(typeof ev.resultInformation.code, "number");
+    assert.equal(typeof ev.resultInformation.subCode, "number");
+  }
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function handle(req, res) {
+  const body = await readBody(req);
+  if (req.url.startsWith("/eventgrid")) {
+    const [ev] = JSON.parse(body);
+    if (ev.eventType === "Microsoft.EventGrid.SubscriptionValidationEvent") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ validationResponse: ev.data.validationCode }));
+      return;
+    }
+    if (ev.eventType === "Microsoft.Communication.IncomingCall") {
+      incomingCalls.push(ev);
+      notify();
+      res.writeHead(200).end();
+      return;
+    }
+    problems.push(`unexpected Event Grid event ${ev.eventType}`);
+    res.writeHead(400).end();
+    return;
+  }
+  try {
+    verifyToken(req.headers.authorization);
+  } catch (err) {
+    problems.push(`callback token: ${err.message}`);
+    res.writeHead(401).end();
+    return;
+  }
+  try {
+    const raw = JSON.parse(body)[0];
+    const ev = parseCallAutomationEvent(body);
+    checkEvent(raw, ev);
+    const list = byCall.get(ev.callConnectionId) || [];
+    list.push(Object.assign(ev, { path: req.url, raw }));
+    byCall.set(ev.callConnectionId, list);
+  } catch (err) {
+    problems.push(`callback ${body}: ${err.message}`);
+  }
+  notify();
+  res.writeHead(200).end();
+}
+
+async function control(method, path, body) {
+  const resp = await fetch(emulatorURL + path, {
+    method,
+    headers: body ? { "content-type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await resp.text();
+  return { status: resp.status, body: text ? JSON.parse(text) : null };
+}
+
+async function script(rawId, behavior) {
+  const r = await control("PUT", `/emulator/v1/endpoints/${encodeURIComponent(rawId)}`, behavior);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+}
+
+// incomingCall simulates a call to `to` and returns its IncomingCall event
+// as the Event Grid webhook received it.
+async function incomingCall(from, to) {
+  const r = await control("POST", "/emulator/v1/incomingCalls", {
+    from,
+    to,
+    callerDisplayName: "SDK test",
+    customContext: { voipHeaders: { customHeader: "customValue" } },
+    webhook: `${receiverURL}/eventgrid`,
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.equal(r.body.delivered, true, JSON.stringify(r.body));
+  const ev = await waitFor("IncomingCall", () =>
+    incomingCalls.find((e) => e.data.incomingCallContext === r.body.incomingCallContext),
+  );
+  assert.equal(ev.data.to.rawId, to);
+  assert.equal(ev.data.customContext.voipHeaders.customHeader, "customValue");
+  return { id: r.body.id, context: ev.data.incomingCallContext, data: ev.data };
+}
+
+async function expectRestError(promise, status, code) {
+  await assert.rejects(promise, (err) => {
+    assert.equal(err.statusCode, status, `${err.message}`);
+    if (code) assert.equal(err.code, code, `${err.message}`);
+    return true;
+  });
+}
+
+const cb = () => `${receiverURL}/cb`;
+const acs = (id) => ({ communicationUserId: id });
+const pstn = (n) => ({ phoneNumber: n });
+const callerId = pstn("+18001234567");
+
+async function connectedCall(target) {
+  const res = await client.createCall({ targetParticipant: acs(target) }, cb());
+  const id = res.callConnectionProperties.callConnectionId;
+  await waitKinds(id, "CallConnected", "ParticipantsUpdated");
+  return { id, conn: res.callConnection, props: res.callConnectionProperties };
+}
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      problems.push(err.message);
+      res.writeHead(500).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  receiverURL = `http://127.0.0.1:${server.address().port}`;
+  info = (await control("GET", "/emulator/v1/info")).body;
+  keys = (await control("GET", "/calling/keys")).body.keys;
+  client = new CallAutomationClient(connectionString, { allowInsecureConnection: true });
+});
+
+after(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  assert.deepEqual(problems, [], "every callback parsed and verified");
+});
+
+test("create a 1:1 call to an ACS user, read it, mute, hang up", async () => {
+  const target = "8:acs:sdk-user-1";
+  const res = await client.createCall({ targetParticipant: acs(target) }, cb(), {
+    operationContext: "create-ctx",
+  });
+  const props = res.callConnectionProperties;
+  assert.equal(props.callConnectionState, "connecting");
+  assert.equal(props.targetParticipants[0].communicationUserId, target);
+  assert.equal(props.source.communicationUserId, info.applicationId);
+  assert.equal(props.callbackUrl ?? props.callbackUri, cb());
+  const id = props.callConnectionId;
+  const [connected, updated] = await waitKinds(id, "CallConnected", "ParticipantsUpdated");
+  assert.equal(connected.operationContext, "create-ctx");
+  assert.equal(connected.resultInformation.code, 200);
+  assert.equal(updated.sequenceNumber, 1);
+  assert.deepEqual(
+    updated.participants.map((p) => p.identifier.communicationUserId),
+    [info.applicationId, target],
+  );
+
+  const conn = res.callConnection;
+  const got = await conn.getCallConnectionProperties();
+  assert.equal(got.callConnectionState, "connected");
+  assert.equal(got.callConnectionId, id);
+  const list = await conn.listParticipants();
+  assert.equal(list.values.length, 2);
+  const p = await conn.getParticipant(acs(target));
+  assert.equal(p.identifier.communicationUserId, target);
+  assert.equal(p.isMuted, false);
+
+  const mute = await conn.muteParticipant(acs(target), { operationContext: "mute-ctx" });
+  assert.equal(mute.operationContext, "mute-ctx");
+  const muted = await waitKind(id, "ParticipantsUpdated", (e) => e.sequenceNumber === 2);
+  assert.equal(muted.participants.find((x) => x.identifier.communicationUserId === target).isMuted, true);
+  await expectRestError(conn.muteParticipant(pstn("+16041234567")), 400, "8523");
+
+  await conn.hangUp(false);
+  const disc = await waitKind(id, "CallDisconnected");
+  assert.equal(disc.resultInformation.code, 200);
+  assert.equal(disc.resultInformation.subCode, 7000);
+  await expectRestError(conn.getCallConnectionProperties(), 404, "8522");
+});
+
+test("create a PSTN call with a caller ID", async () => {
+  await expectRestError(client.createCall({ targetParticipant: pstn("+16471234567") }, cb()), 400, "8523");
+  const res = await client.createCall(
+    { targetParticipant: pstn("+16471234567"), sourceCallIdNumber: callerId, sourceDisplayName: "Contoso" },
+    cb(),
+  );
+  const props = res.callConnectionProperties;
+  assert.equal(props.sourceCallerIdNumber.phoneNumber, "+18001234567");
+  assert.equal(props.targetParticipants[0].phoneNumber, "+16471234567");
+  const [, updated] = await waitKinds(props.callConnectionId, "CallConnected", "ParticipantsUpdated");
+  assert.equal(updated.participants[1].identifier.phoneNumber, "+16471234567");
+  await res.callConnection.hangUp(true);
+  await waitKind(props.callConnectionId, "CallDisconnected");
+});
+
+test("group call, then connect to it by server call, group call and room", async () => {
+  const res = await client.createGroupCall([acs("8:acs:sdk-g1"), pstn("+16045550001")], cb(), {
+    sourceCallIdNumber: callerId,
+    operationContext: "group",
+  });
+  const id = res.callConnectionProperties.callConnectionId;
+  const evs = await waitKinds(id, "CallConnected", "ParticipantsUpdated", "ParticipantsUpdated");
+  assert.equal(evs[2].participants.length, 3);
+
+  const joined = await client.connectCall(
+    { kind: "serverCallLocator", id: res.callConnectionProperties.serverCallId },
+    cb(),
+    { operationContext: "connect-server" },
+  );
+  const jid = joined.callConnectionProperties.callConnectionId;
+  assert.equal(joined.callConnectionProperties.serverCallId, res.callConnectionProperties.serverCallId);
+  const [c] = await waitKinds(jid, "CallConnected", "ParticipantsUpdated");
+  assert.equal(c.operationContext, "connect-server");
+
+  for (const loc of [
+    { kind: "groupCallLocator", id: "11111111-2222-3333-4444-555555555555" },
+    { kind: "roomCallLocator", id: "99411735203453342" },
+  ]) {
+    const r = await client.connectCall(loc, cb());
+    assert.equal(r.callConnectionProperties.callConnectionState, "connecting");
+    await waitKinds(r.callConnectionProperties.callConnectionId, "CallConnected", "ParticipantsUpdated");
+    await r.callConnection.hangUp(false);
+  }
+  const missing = await client.connectCall({ kind: "serverCallLocator", id: "aHR0cHM6Ly9zZXJ2ZXItY2FsbC1pZA" }, cb());
+  const [failed] = await waitKinds(missing.callConnectionProperties.callConnectionId, "ConnectFailed");
+  assert.equal(failed.resultInformation.code, 404);
+
+  await res.callConnection.hangUp(true);
+  await waitKind(id, "CallDisconnected");
+  await waitKind(jid, "CallDisconnected");
+});
+
+test("answer an incoming call", async () => {
+  const inc = await incomingCall("4:+14255550100", "8:acs:sdk-me");
+  const res = await client.answerCall(inc.context, cb(), { operationContext: "answer-ctx" });
+  const props = res.callConnectionProperties;
+  assert.equal(props.serverCallId, inc.data.serverCallId);
+  assert.equal(props.source.phoneNumber, "+14255550100");
+  const [connected, updated] = await waitKinds(props.callConnectionId, "CallConnected", "ParticipantsUpdated");
+  assert.equal(connected.operationContext, "answer-ctx");
+  assert.equal(connected.correlationId, inc.data.correlationId);
+  assert.deepEqual(
+    updated.participants.map((p) => p.identifier.rawId ?? p.identifier.communicationUserId),
+    ["4:+14255550100", "8:acs:sdk-me"],
+  );
+  // A remote hang-up ends a 1:1 call.
+  const r = await control("POST", `/emulator/v1/calls/${props.callConnectionId}/participants/${encodeURIComponent("4:+14255550100")}/hangUp`);
+  assert.equal(r.status, 204);
+  const disc = await waitKind(props.callConnectionId, "CallDisconnected");
+  assert.equal(disc.resultInformation.code, 200);
+  await expectRestError(client.answerCall(inc.context, cb()), 409);
+});
+
+test("reject with none, busy and forbidden; redirect", async () => {
+  for (const reason of [undefined, "none", "busy", "forbidden"]) {
+    const inc = await incomingCall("8:acs:sdk-caller", "8:acs:sdk-me");
+    await client.rejectCall(inc.context, reason ? { callRejectReason: reason } : {});
+    const r = await control("GET", `/emulator/v1/incomingCalls/${inc.id}`);
+    assert.equal(r.body.state, "rejected");
+  }
+  const inc = await incomingCall("8:acs:sdk-caller", "8:acs:sdk-me");
+  await client.redirectCall(inc.context, { targetParticipant: pstn("+16041234567") });
+  assert.equal((await control("GET", `/emulator/v1/incomingCalls/${inc.id}`)).body.state, "redirected");
+  // A redirect to an identity of the resource raises a new IncomingCall.
+  const own = `8:acs:${info.resourceId}_sdk-agent`;
+  const inc2 = await incomingCall("8:acs:sdk-caller", "8:acs:sdk-me");
+  await client.redirectCall(inc2.context, { targetParticipant: acs(own) });
+  const redirected = await waitFor("redirected IncomingCall", () =>
+    incomingCalls.find((e) => e.data.to.rawId === own && e.data.serverCallId === inc2.data.serverCallId),
+  );
+  const res = await client.answerCall(redirected.data.incomingCallContext, cb());
+  await waitKinds(res.callConnectionProperties.callConnectionId, "CallConnected", "ParticipantsUpdated");
+  await res.callConnection.hangUp(true);
+  await expectRestError(client.rejectCall("not-a-context"), 400, "8523");
+});
+
+test("add ACS and PSTN participants, remove one, cancel an add, move one", async () => {
+  const { id, conn } = await connectedCall("8:acs:sdk-host");
+  const added = await conn.addParticipant(
+    { targetParticipant: acs("8:acs:sdk-added"), customCallingContext: [{ kind: "voip", key: "k", value: "v" }] },
+    { operationContext: "add-ctx", invitationTimeoutInSeconds: 30, operationCallbackUrl: `${receiverURL}/op` },
+  );
+  assert.ok(added.invitationId);
+  assert.equal(added.operationContext, "add-ctx");
+  assert.equal(added.participant.identifier.communicationUserId, "8:acs:sdk-added");
+  const ok = await waitKind(id, "AddParticipantSucceeded");
+  assert.equal(ok.participant.communicationUserId, "8:acs:sdk-added");
+  assert.equal(ok.operationContext, "add-ctx");
+  assert.equal(ok.path, "/op");
+  await waitKind(id, "ParticipantsUpdated", (e) => e.participants.length === 3);
+
+  await conn.addParticipant({ targetParticipant: pstn("+16041234567"), sourceCallIdNumber: callerId, sourceDisplayName: "Contoso" });
+  const pstnOK = await waitKind(id, "AddParticipantSucceeded", (e) => e.participant.phoneNumber === "+16041234567");
+  assert.equal(pstnOK.resultInformation.code, 200);
+
+  const removed = await conn.removeParticipant(acs("8:acs:sdk-added"), { operationContext: "remove-ctx" });
+  assert.equal(removed.operationContext, "remove-ctx");
+  const rm = await waitKind(id, "RemoveParticipantSucceeded");
+  assert.equal(rm.participant.communicationUserId, "8:acs:sdk-added");
+  await waitKind(id, "ParticipantsUpdated", (e) =>
+    e.participants.length === 3 && !e.participants.some((p) => p.identifier.communicationUserId === "8:acs:sdk-added"),
+  );
+
+  await script("8:acs:sdk-ringing", { answer: "noAnswer" });
+  const pending = await conn.addParticipant({ targetParticipant: acs("8:acs:sdk-ringing") });
+  const cancel = await conn.cancelAddParticipantOperation(pending.invitationId, { operationContext: "cancel-ctx" });
+  assert.equal(cancel.invitationId, pending.invitationId);
+  const cancelled = await waitKind(id, "CancelAddParticipantSucceeded");
+  assert.equal(cancelled.invitationId, pending.invitationId);
+  assert.equal(cancelled.operationContext, "cancel-ctx");
+
+  // Cancelling after the invitee answered fails.
+  const quick = await conn.addParticipant({ targetParticipant: acs("8:acs:sdk-quick") });
+  await waitKind(id, "AddParticipantSucceeded", (e) => e.participant.communicationUserId === "8:acs:sdk-quick");
+  await conn.cancelAddParticipantOperation(quick.invitationId);
+  const late = await waitKind(id, "CancelAddParticipantFailed");
+  assert.equal(late.invitationId, quick.invitationId);
+
+  const other = await connectedCall("8:acs:sdk-mover");
+  const moved = await conn.moveParticipants([acs("8:acs:sdk-mover")], other.id, { operationContext: "move" });
+  assert.equal(moved.fromCall, other.id);
+  const mv = await waitKind(id, "MoveParticipantSucceeded");
+  assert.equal(mv.participant.communicationUserId, "8:acs:sdk-mover");
+  assert.equal(mv.fromCall, other.id);
+  await waitKind(other.id, "CallDisconnected");
+
+  await conn.hangUp(true);
+  await waitKind(id, "CallDisconnected");
+});
+
+test("add participant fails: declined, busy, no answer within the invitation timeout", async () => {
+  const { id, conn } = await connectedCall("8:acs:sdk-host2");
+  const cases = [
+    ["8:acs:sdk-decline", "decline", 603, 8538],
+    ["8:acs:sdk-busy", "busy", 486, 8539],
+    ["8:acs:sdk-noanswer", "noAnswer", 487, 10004],
+  ];
+  for (const [who, answer, code, subCode] of cases) {
+    await script(who, { answer });
+    await conn.addParticipant({ targetParticipant: acs(who) }, { invitationTimeoutInSeconds: 1, operationContext: answer });
+    const failed = await waitKind(id, "AddParticipantFailed", (e) => e.operationContext === answer);
+    assert.equal(failed.participant.communicationUserId, who);
+    assert.equal(failed.resultInformation.code, code);
+    assert.equal(failed.resultInformation.subCode, subCode);
+  }
+  await conn.hangUp(false);
+});
+
+test("create call fails: CreateCallFailed then CallDisconnected", async () => {
+  await script("8:acs:sdk-refuser", { answer: "decline" });
+  const res = await client.createCall({ targetParticipant: acs("8:acs:sdk-refuser") }, cb(), { operationContext: "doomed" });
+  const [failed, disc] = await waitKinds(res.callConnectionProperties.callConnectionId, "CreateCallFailed", "CallDisconnected");
+  assert.equal(failed.operationContext, "doomed");
+  assert.equal(failed.resultInformation.code, 603);
+  assert.equal(disc.resultInformation.code, 603);
+});
+
+test("transfer: accepted, then refused", async () => {
+  const a = await connectedCall("8:acs:sdk-customer");
+  const t = await a.conn.transferCallToParticipant(acs("8:acs:sdk-agent"), { operationContext: "xfer" });
+  assert.equal(t.operationContext, "xfer");
+  const [, , accepted] = await waitKinds(a.id, "CallConnected", "ParticipantsUpdated", "CallTransferAccepted", "CallDisconnected");
+  assert.equal(accepted.resultInformation.subCode, 7015);
+  assert.equal(accepted.transferTarget.rawId ?? accepted.transferTarget.communicationUser.id, "8:acs:sdk-agent");
+
+  await script("8:acs:sdk-stubborn", { transfer: "refuse" });
+  const b = await connectedCall("8:acs:sdk-customer2");
+  const t2 = await b.conn.transferCallToParticipant(acs("8:acs:sdk-stubborn"));
+  assert.ok(t2.operationContext, "the SDK fills operationContext");
+  const failed = await waitKind(b.id, "CallTransferFailed");
+  assert.equal(failed.operationContext, t2.operationContext);
+  assert.equal((await b.conn.getCallConnectionProperties()).callConnectionState, "connected");
+  await b.conn.hangUp(true);
+  await waitKind(b.id, "CallDisconnected");
+});
+
+test("errors: unknown call, bad input, wrong state", async () => {
+  const ghost = client.getCallConnection("00000000-0000-0000-0000-000000000000");
+  await expectRestError(ghost.getCallConnectionProperties(), 404, "8522");
+  await expectRestError(ghost.hangUp(false), 404, "8522");
+  await expectRestError(ghost.addParticipant({ targetParticipant: acs("8:acs:x") }), 404, "8522");
+  await expectRestError(client.createCall({ targetParticipant: acs("8:acs:x") }, "http://app.example/cb"), 400, "8523");
+
+  await script("8:acs:sdk-never", { answer: "noAnswer" });
+  const res = await client.createCall({ targetParticipant: acs("8:acs:sdk-never") }, cb());
+  await expectRestError(res.callConnection.addParticipant({ targetParticipant: acs("8:acs:y") }), 400, "8501");
+  await res.callConnection.hangUp(false);
+  await waitKind(res.callConnectionProperties.callConnectionId, "CallDisconnected");
+});
+
+test("a wrong access key is rejected with 401", async () => {
+  const bad = connectionString.replace(/accesskey=.*$/, `accesskey=${Buffer.from("wrong-key").toString("base64")}`);
+  const c = new CallAutomationClient(bad, { allowInsecureConnection: true });
+  await expectRestError(c.createCall({ targetParticipant: acs("8:acs:x") }, cb()), 401);
+});

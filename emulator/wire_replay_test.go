@@ -1,0 +1,76 @@
+package emulator
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestReplaySDKRequests sends the body of every recorded SDK request
+// (testdata/sdk-wire) to the emulator, with the call connection ID,
+// incoming call context and callback URIs of this run substituted, and
+// checks the documented status code.
+func TestReplaySDKRequests(t *testing.T) {
+	env := newEnv(t, nil)
+	wire := loadWire(t)
+	call := env.connectedCall("8:acs:p", nil)
+	victim := env.connectedCall("8:acs:q", nil)
+
+	replay := func(name, callID, incomingContext string, want int) {
+		t.Helper()
+		w, ok := wire[name]
+		if !ok {
+			t.Fatalf("no vector %s", name)
+		}
+		path := strings.Replace(w.URL, "conn-1", callID, 1)
+		body := w.RawBody
+		body = strings.ReplaceAll(body, "https://app.example/events", env.recv.url("/cb"))
+		body = strings.ReplaceAll(body, "https://other.example/cb", env.recv.url("/op"))
+		body = strings.ReplaceAll(body, "<incoming-call-context>", incomingContext)
+		var raw any
+		if body != "" {
+			raw = []byte(body)
+		}
+		status, out, _ := env.do(w.Method, path, raw)
+		if status != want {
+			t.Errorf("%s: %s %s answered %d, want %d: %s", name, w.Method, path, status, want, out)
+		}
+	}
+
+	for _, name := range []string{"createCall-acsuser", "createCall-pstn", "createGroupCall"} {
+		replay(name, "", "", http.StatusCreated)
+	}
+	for _, name := range []string{"connectCall-group", "connectCall-room", "connectCall-server"} {
+		replay(name, "", "", http.StatusOK)
+	}
+	id := call.CallConnectionID
+	replay("getCallConnectionProperties", id, "", http.StatusOK)
+	replay("listParticipants", id, "", http.StatusOK)
+	replay("getParticipant", id, "", http.StatusOK)
+	replay("muteParticipant", id, "", http.StatusOK)
+	replay("addParticipant-acsuser", id, "", http.StatusAccepted)
+	replay("addParticipant-pstn", id, "", http.StatusAccepted)
+	env.recv.waitFor(id, "two joins", func(evs []received) bool {
+		n := 0
+		for _, e := range evs {
+			if e.kind() == evAddParticipantSucceeded {
+				n++
+			}
+		}
+		return n == 2
+	})
+	replay("removeParticipant", id, "", http.StatusAccepted)
+	replay("cancelAddParticipantOperation", id, "", http.StatusNotFound) // inv-1 was never issued
+	replay("transferCallToParticipant", id, "", http.StatusNotFound)     // 8:acs:transferee is not in the call
+	replay("transferCallToParticipant-pstn", id, "", http.StatusNotFound)
+	replay("hangUp", id, "", http.StatusNoContent)
+	replay("hangUp-forEveryone", victim.CallConnectionID, "", http.StatusNoContent)
+
+	for name, want := range map[string]int{
+		"answerCall": http.StatusOK, "rejectCall-default": http.StatusNoContent, "rejectCall-busy": http.StatusNoContent,
+		"redirectCall": http.StatusNoContent, "redirectCall-pstn": http.StatusNoContent,
+	} {
+		res := env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+		replay(name, "", res.IncomingCallContext, want)
+	}
+}
