@@ -134,3 +134,17 @@ func TestAppendRejectsInvalid(t *testing.T) {
 		t.Errorf("watch with an empty call ID: %v", err)
 	}
 }
+
+func TestReady(t *testing.T) {
+	l := openEmbedded(t, nil)
+	ctx := testContext(t)
+	if err := l.Ready(ctx); err != nil {
+		t.Fatalf("Ready on an open log: %v", err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Ready(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Ready on a closed log: %v, want ErrClosed", err)
+	}
+}

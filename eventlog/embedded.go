@@ -46,9 +46,11 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 
 // natsLogger adapts zap to the NATS server's printf-style logger. Fatalf is
 // logged as an error: the server must never exit the gateway's process.
+// Notices (the start-up banner, its settings) are debug: the event log logs
+// its own one-line summary.
 type natsLogger struct{ s *zap.SugaredLogger }
 
-func (l natsLogger) Noticef(format string, v ...any) { l.s.Infof(format, v...) }
+func (l natsLogger) Noticef(format string, v ...any) { l.s.Debugf(format, v...) }
 func (l natsLogger) Warnf(format string, v ...any)   { l.s.Warnf(format, v...) }
 func (l natsLogger) Fatalf(format string, v ...any)  { l.s.Errorf(format, v...) }
 func (l natsLogger) Errorf(format string, v ...any)  { l.s.Errorf(format, v...) }

@@ -9,9 +9,14 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/callgate/callgate/acs"
+	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
 // slowRPC is where a unary RPC's log line turns from Info to Warn.
@@ -19,9 +24,35 @@ const slowRPC = 2 * time.Second
 
 type callConnectionIDGetter interface{ GetCallConnectionId() string }
 
+// callGetter is every response that describes a call (CreateCall, AnswerCall, ConnectCall, GetCall).
+type callGetter interface{ GetCall() *callgatev1.Call }
+
+// LogOption changes what the per-RPC log line shows.
+type LogOption func(*logConfig)
+
+type logConfig struct {
+	maskPhoneNumbers bool
+}
+
+// WithPhoneMasking hides the middle digits of phone numbers in the log line (an upstream error
+// message can quote one): +16471234567 is logged as +1647*****67. Deps.MaskPhoneNumbers is the
+// setting this follows.
+func WithPhoneMasking(on bool) LogOption {
+	return func(c *logConfig) { c.maskPhoneNumbers = on }
+}
+
+func newLogConfig(opts []LogOption) logConfig {
+	var c logConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
 // UnaryInterceptor logs one line per RPC (method, code, duration, call connection and correlation
 // IDs) and turns a panic into Internal instead of a dead process.
-func UnaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
+func UnaryInterceptor(log *zap.Logger, opts ...LogOption) grpc.UnaryServerInterceptor {
+	cfg := newLogConfig(opts)
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
 		defer func() {
@@ -29,28 +60,55 @@ func UnaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 				log.Error("panic in RPC handler", zap.String("method", info.FullMethod), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
-			logRPC(log, info.FullMethod, start, err, req, resp)
+			cfg.logRPC(log, info.FullMethod, start, err, req, resp, isSlow(req, time.Since(start)))
 		}()
 		return handler(ctx, req)
 	}
 }
 
-// StreamInterceptor logs one line per stream when it ends.
-func StreamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
+// StreamInterceptor logs one line per stream when it ends, with the call it watched. Streams last
+// as long as calls do, so their duration never makes the line a warning.
+func StreamInterceptor(log *zap.Logger, opts ...LogOption) grpc.StreamServerInterceptor {
+	cfg := newLogConfig(opts)
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 		start := time.Now()
+		rs := &requestRecorder{ServerStream: ss}
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("panic in stream handler", zap.String("method", info.FullMethod), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
-			logRPC(log, info.FullMethod, start, err, nil, nil)
+			cfg.logRPC(log, info.FullMethod, start, err, rs.request, nil, false)
 		}()
-		return handler(srv, ss)
+		return handler(srv, rs)
 	}
 }
 
-func logRPC(log *zap.Logger, method string, start time.Time, err error, req, resp any) {
+// requestRecorder keeps a server stream's request (the first message it receives) for the log.
+type requestRecorder struct {
+	grpc.ServerStream
+	request any
+}
+
+func (r *requestRecorder) RecvMsg(m any) error {
+	err := r.ServerStream.RecvMsg(m)
+	if err == nil && r.request == nil {
+		r.request = m
+	}
+	return err
+}
+
+type waitGetter interface{ GetWait() *durationpb.Duration }
+
+// isSlow tells a unary RPC that took too long from one that waited for an outcome as asked.
+func isSlow(req any, d time.Duration) bool {
+	if w, ok := req.(waitGetter); ok && w.GetWait() != nil {
+		return false
+	}
+	return d > slowRPC
+}
+
+func (cfg logConfig) logRPC(log *zap.Logger, method string, start time.Time, err error, req, resp any, slow bool) {
 	d := time.Since(start)
 	code := status.Code(err)
 	if errors.Is(err, context.Canceled) {
@@ -63,22 +121,59 @@ func logRPC(log *zap.Logger, method string, start time.Time, err error, req, res
 		lvl = zapcore.DebugLevel
 	case code == codes.Internal || code == codes.Unknown || code == codes.DataLoss:
 		lvl = zapcore.ErrorLevel
-	case code == codes.Unavailable || d > slowRPC:
+	case code == codes.Unavailable || slow:
 		lvl = zapcore.WarnLevel
 	}
 	ce := log.Check(lvl, "rpc")
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 6)
+	fields := make([]zap.Field, 0, 8)
 	fields = append(fields, zap.String("method", method), zap.String("code", code.String()), zap.Duration("duration", d))
-	if g, ok := req.(callConnectionIDGetter); ok && g.GetCallConnectionId() != "" {
-		fields = append(fields, zap.String("call_connection_id", g.GetCallConnectionId()))
+	var callID, correlationID string
+	if g, ok := req.(callConnectionIDGetter); ok {
+		callID = g.GetCallConnectionId()
+	}
+	if g, ok := resp.(callGetter); ok {
+		// A created, answered or connected call's ID is known only from the response.
+		if callID == "" {
+			callID = g.GetCall().GetCallConnectionId()
+		}
+		correlationID = g.GetCall().GetCorrelationId()
+	}
+	if callID != "" {
+		fields = append(fields, zap.String("call_connection_id", callID))
 	}
 	if err != nil {
-		fields = append(fields, zap.String("error", status.Convert(err).Message()))
+		st := status.Convert(err)
+		if info := upstreamErrorInfo(st); info != nil {
+			// ACS's chain ID is the call's correlation ID ("also called ChainId" in the API
+			// definition), the one Microsoft support asks for.
+			if correlationID == "" {
+				correlationID = info.GetMetadata()[acs.MetadataChainID]
+			}
+			fields = append(fields, zap.String("acs_code", info.GetReason()))
+		}
+		msg := st.Message()
+		if cfg.maskPhoneNumbers {
+			msg = maskPhoneNumbers(msg)
+		}
+		fields = append(fields, zap.String("error", msg))
+	}
+	if correlationID != "" {
+		fields = append(fields, zap.String("correlation_id", correlationID))
 	}
 	ce.Write(fields...)
+}
+
+// upstreamErrorInfo is the ErrorInfo of an ACS error in st, if it has one.
+func upstreamErrorInfo(st *status.Status) *errdetails.ErrorInfo {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == acs.ErrorDomain {
+			return info
+		}
+	}
+	return nil
 }
 
 func isPlumbing(method string) bool {

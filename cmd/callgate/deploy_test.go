@@ -83,7 +83,7 @@ func readYAML(t *testing.T, name string, v any) {
 func serveSettings() map[string]string {
 	cfg := defaultConfig()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg.register(fs)
+	cfg.register(fs, false)
 	settings := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { settings[envName(f.Name)] = f.DefValue })
 	return settings
@@ -123,8 +123,8 @@ func TestKubernetesManifestsMatchTheBinary(t *testing.T) {
 			t.Errorf("env %s is not a setting of callgate serve", e.Name)
 		}
 		values[e.Name] = e.Value
-		if e.Name == envName("acs-connection-string") {
-			if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+		for name := range secretFlags {
+			if e.Name == envName(name) && (e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
 				t.Errorf("%s must come from a Secret", e.Name)
 			}
 		}
@@ -200,6 +200,11 @@ func TestDockerfile(t *testing.T) {
 	user := regexp.MustCompile(`(?m)^USER\s+(\S+)`).FindAllStringSubmatch(df, -1)
 	if len(user) == 0 || strings.HasPrefix(user[len(user)-1][1], "root") || strings.HasPrefix(user[len(user)-1][1], "0") {
 		t.Errorf("the final image must run as a non-root USER, got %v", user)
+	}
+	for _, env := range regexp.MustCompile(`(?m)^ENV\s+(\w+)=`).FindAllStringSubmatch(df, -1) {
+		if _, ok := serveSettings()[env[1]]; !ok {
+			t.Errorf("Dockerfile sets %s, which is not a setting of callgate serve", env[1])
+		}
 	}
 	for _, want := range []string{"CGO_ENABLED=0", "./cmd/callgate", `CMD ["serve"]`, "distroless/static"} {
 		if !strings.Contains(df, want) {

@@ -2,18 +2,30 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"sync"
 
-	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"go.uber.org/zap"
+
+	"github.com/callgate/callgate/acs"
+	"github.com/callgate/callgate/callbacks"
+	"github.com/callgate/callgate/emulator"
 )
 
-// runDev runs the gateway on embedded defaults, with console logs.
+// devPhoneNumber is a number the embedded emulator's resource owns: a caller ID that works, and a
+// redirect target that rings the gateway again.
+const devPhoneNumber = "+18005550100"
+
+// runDev runs the gateway on the embedded ACS emulator: no Azure account, nothing to configure.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) error {
-	cfg := defaultConfig()
-	cfg.LogFormat = "console"
+	cfg := devConfig()
 	fs := newFlagSet("dev", stderr)
-	cfg.register(fs)
+	cfg.register(fs, true)
 	if err := parseSettings(fs, args, lookupEnv); err != nil {
 		return err
 	}
@@ -26,14 +38,84 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 	}
 	defer func() { _ = log.Sync() }()
 
-	g, err := newGateway(cfg, log, components{
-		calls:        callgatev1.UnimplementedCallServiceServer{},
-		participants: callgatev1.UnimplementedParticipantServiceServer{},
-	})
+	if cfg.DataDir == "" {
+		dir, err := os.MkdirTemp("", "callgate-dev-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
+	lns, err := listen(cfg)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "callgate dev: gRPC on %s, HTTP on %s\n  try: grpcurl -plaintext %s list\n",
-		g.grpcLn.Addr(), g.httpLn.Addr(), dialTarget(g.grpcLn.Addr()))
-	return g.serve(ctx)
+	publicURL := "http://" + dialTarget(lns.http.Addr())
+	secret := randomHex(16)
+
+	em, emURL, stopEmulator, err := startEmulator(cfg, log, callbacks.URL(publicURL, callbacks.EventGridPath, secret))
+	if err != nil {
+		lns.close()
+		return err
+	}
+	defer stopEmulator()
+
+	client, err := acs.NewClientFromConnectionString(em.ConnectionString(emURL), acs.Config{Logger: acsLogger(cfg, log)})
+	if err != nil {
+		lns.close()
+		return err
+	}
+	cb := callbacks.Config{
+		Secret: secret,
+		JWT:    &callbacks.JWTConfig{JWKSURL: em.JWKSURL(), Issuer: em.Issuer(), Audience: em.Audience()},
+	}
+	return runGateway(ctx, cfg, log, lns, client, publicURL, cb, func(g *gateway) {
+		grpcAddr := dialTarget(g.grpcLn.Addr())
+		fmt.Fprintf(stdout, "callgate dev: gRPC on %s, HTTP on %s\n", g.grpcLn.Addr(), g.httpLn.Addr())
+		fmt.Fprintf(stdout, "ACS emulator on %s (control API %s/emulator/v1/, resource number %s)\n", emURL, emURL, devPhoneNumber)
+		fmt.Fprintf(stdout, "try:\n  grpcurl -plaintext %s list\n", grpcAddr)
+		fmt.Fprintf(stdout, "  grpcurl -plaintext -d '{\"targets\":[{\"raw_id\":\"4:+16471234567\"}],\"source_caller_id_number\":{\"value\":\"%s\"}}' %s callgate.v1.CallService/CreateCall\n", devPhoneNumber, grpcAddr)
+	})
+}
+
+// startEmulator serves the emulator on cfg.EmulatorAddr with a fresh access key, posting incoming
+// calls to webhook. stop ends it and waits.
+func startEmulator(cfg config, log *zap.Logger, webhook string) (*emulator.Emulator, string, func(), error) {
+	ln, err := net.Listen("tcp", cfg.EmulatorAddr)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("invalid setting %s: %w", settingName("emulator-addr"), err)
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	baseURL := emulator.ListenerBaseURL(ln, false)
+	em, err := emulator.New(emulator.Config{
+		AccessKey:           key,
+		BaseURL:             baseURL,
+		AnswerDelay:         cfg.AnswerDelay,
+		IncomingCallWebhook: webhook,
+		PhoneNumbers:        []string{devPhoneNumber},
+		Logger:              log.Named("emulator"),
+	})
+	if err != nil {
+		_ = ln.Close()
+		return nil, "", nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := em.Serve(ctx, ln); err != nil {
+			log.Error("emulator stopped", zap.Error(err))
+		}
+	})
+	return em, baseURL, func() {
+		cancel()
+		wg.Wait()
+		_ = em.Close()
+	}, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

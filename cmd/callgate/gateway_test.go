@@ -25,8 +25,13 @@ func startGateway(t *testing.T, comp components) *gateway {
 	cfg := defaultConfig()
 	cfg.GRPCAddr, cfg.HTTPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.ShutdownGrace = 5 * time.Second
-	g, err := newGateway(cfg, zaptest.NewLogger(t), comp)
+	lns, err := listen(cfg)
 	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGateway(cfg, zaptest.NewLogger(t), lns, comp)
+	if err != nil {
+		lns.close()
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

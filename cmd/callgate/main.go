@@ -52,6 +52,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv
 		return runServe(ctx, args[1:], stderr, lookupEnv)
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr, lookupEnv)
+	case "emulator":
+		log, err := newLogger("info", "console")
+		if err != nil {
+			return err
+		}
+		defer func() { _ = log.Sync() }()
+		return runEmulator(ctx, args[1:], stdout, log)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -40,8 +40,14 @@ func TestBadSettingFailsStartWithItsName(t *testing.T) {
 		want string
 	}{
 		{"missing connection string", []string{"serve", "--public-url", "https://gw.example"}, nil, "--acs-connection-string (CALLGATE_ACS_CONNECTION_STRING)"},
+		{"malformed connection string", []string{"serve", "--public-url", "https://gw.example"}, map[string]string{"CALLGATE_ACS_CONNECTION_STRING": "endpoint=https://x/;accesskey=c2VjcmV0LWtleQ===="}, "--acs-connection-string (CALLGATE_ACS_CONNECTION_STRING)"},
 		{"missing public url", []string{"serve", "--acs-connection-string", secret}, nil, "--public-url (CALLGATE_PUBLIC_URL)"},
 		{"bad public url", []string{"serve", "--acs-connection-string", secret, "--public-url", "gw.example"}, nil, "--public-url (CALLGATE_PUBLIC_URL)"},
+		{"no callback authentication", []string{"serve", "--acs-connection-string", secret, "--public-url", "https://gw.example"}, nil, "--callback-secret (CALLGATE_CALLBACK_SECRET)"},
+		{"short callback secret", []string{"serve", "--acs-connection-string", secret, "--public-url", "https://gw.example"}, map[string]string{"CALLGATE_CALLBACK_SECRET": "c2VjcmV0LWtleQ"}, "--callback-secret (CALLGATE_CALLBACK_SECRET)"},
+		{"both ACS credentials", []string{"serve", "--acs-connection-string", secret, "--acs-endpoint", "https://x.communication.azure.com"}, nil, "--acs-endpoint (CALLGATE_ACS_ENDPOINT)"},
+		{"bad nats url", []string{"serve"}, map[string]string{"CALLGATE_NATS_URL": "::c2VjcmV0LWtleQ"}, "--nats-url (CALLGATE_NATS_URL)"},
+		{"bad emulator addr", []string{"dev", "--emulator-addr", "8090"}, nil, "--emulator-addr (CALLGATE_EMULATOR_ADDR)"},
 		{"bad grpc addr from env", []string{"dev"}, map[string]string{"CALLGATE_GRPC_ADDR": "9090"}, "--grpc-addr (CALLGATE_GRPC_ADDR)"},
 		{"bad duration from env", []string{"dev"}, map[string]string{"CALLGATE_SHUTDOWN_GRACE": "soon"}, "--shutdown-grace (CALLGATE_SHUTDOWN_GRACE)"},
 		{"bad log level", []string{"dev", "--log-level", "loud"}, nil, "--log-level (CALLGATE_LOG_LEVEL)"},
@@ -66,7 +72,7 @@ func TestBadSettingFailsStartWithItsName(t *testing.T) {
 func TestFlagWinsOverEnvironment(t *testing.T) {
 	cfg := defaultConfig()
 	fs := newFlagSet("serve", &bytes.Buffer{})
-	cfg.register(fs)
+	cfg.register(fs, false)
 	env := envOf(map[string]string{"CALLGATE_GRPC_ADDR": "127.0.0.1:1", "CALLGATE_HTTP_ADDR": "127.0.0.1:2"})
 	if err := parseSettings(fs, []string{"--grpc-addr", "127.0.0.1:3"}, env); err != nil {
 		t.Fatal(err)
@@ -92,7 +98,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		"CALLGATE_TEST_RUN_MAIN=1",
-		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --shutdown-grace 5s",
+		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0 --shutdown-grace 5s",
 	)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

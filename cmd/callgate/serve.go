@@ -2,16 +2,22 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 
-	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"go.uber.org/zap"
+
+	"github.com/callgate/callgate/acs"
+	"github.com/callgate/callgate/callbacks"
+	"github.com/callgate/callgate/service"
 )
 
 // runServe runs the gateway for production.
 func runServe(ctx context.Context, args []string, stderr io.Writer, lookupEnv func(string) (string, bool)) error {
 	cfg := defaultConfig()
 	fs := newFlagSet("serve", stderr)
-	cfg.register(fs)
+	cfg.register(fs, false)
 	if err := parseSettings(fs, args, lookupEnv); err != nil {
 		return err
 	}
@@ -24,12 +30,70 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, lookupEnv fu
 	}
 	defer func() { _ = log.Sync() }()
 
-	g, err := newGateway(cfg, log, components{
-		calls:        callgatev1.UnimplementedCallServiceServer{},
-		participants: callgatev1.UnimplementedParticipantServiceServer{},
-	})
+	client, err := newACSClient(cfg, log)
 	if err != nil {
 		return err
 	}
-	return g.serve(ctx)
+	cb := callbacks.Config{Secret: cfg.CallbackSecret}
+	if cfg.CallbackAudience != "" {
+		cb.JWT = &callbacks.JWTConfig{JWKSURL: cfg.CallbackJWKSURL, Issuer: cfg.CallbackIssuer, Audience: cfg.CallbackAudience}
+	}
+	lns, err := listen(cfg)
+	if err != nil {
+		return err
+	}
+	return runGateway(ctx, cfg, log, lns, client, cfg.PublicURL, cb, nil)
+}
+
+// newACSClient authenticates with the connection string's key, or with Microsoft Entra ID
+// (DefaultAzureCredential: managed identity, workload identity, environment) for an endpoint.
+func newACSClient(cfg config, log *zap.Logger) (*acs.Client, error) {
+	acsCfg := acs.Config{APIVersion: cfg.ACSAPIVersion, Logger: acsLogger(cfg, log)}
+	if cfg.ACSConnectionString != "" {
+		return acs.NewClientFromConnectionString(cfg.ACSConnectionString, acsCfg)
+	}
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		return nil, fmt.Errorf("Microsoft Entra ID credential for %s: %w", settingName("acs-endpoint"), err)
+	}
+	tc, err := acs.NewTokenCredential(cred)
+	if err != nil {
+		return nil, err
+	}
+	acsCfg.Endpoint, acsCfg.Credential = cfg.ACSEndpoint, tc
+	return acs.NewClient(acsCfg)
+}
+
+// runGateway opens the stack behind the servers on lns and serves until ctx ends. announce, when
+// set, is told the servers are about to serve.
+func runGateway(ctx context.Context, cfg config, log *zap.Logger, lns *listeners, client *acs.Client, publicURL string, cb callbacks.Config, announce func(*gateway)) error {
+	st, err := openStack(ctx, cfg, log, client, publicURL, cb)
+	if err != nil {
+		lns.close()
+		return err
+	}
+	g, err := newGateway(cfg, log, lns, st.components())
+	if err != nil {
+		lns.close()
+		_ = st.close()
+		return err
+	}
+	if announce != nil {
+		announce(g)
+	}
+	serveErr := g.serve(ctx)
+	if err := st.close(); err != nil {
+		log.Warn("closing the event log", zap.Error(err))
+	}
+	return serveErr
+}
+
+// acsLogger is the acs client's logger: its lines can quote request URLs, which carry participant
+// raw IDs such as phone numbers, so it masks them when the gateway does.
+func acsLogger(cfg config, log *zap.Logger) *zap.Logger {
+	l := log.Named("acs")
+	if cfg.MaskPhoneNumbers {
+		l = l.WithOptions(zap.WrapCore(service.PhoneMaskingCore))
+	}
+	return l
 }

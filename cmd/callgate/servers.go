@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/gen/openapi"
@@ -56,23 +57,38 @@ var servedServices = []string{
 	callgatev1.ParticipantService_ServiceDesc.ServiceName,
 }
 
-func newGateway(cfg config, log *zap.Logger, comp components) (g *gateway, err error) {
-	g = &gateway{log: log, grace: cfg.ShutdownGrace, comp: comp}
-	defer func() {
-		if err != nil {
-			g.closeListeners()
-		}
-	}()
-	if g.grpcLn, err = net.Listen("tcp", cfg.GRPCAddr); err != nil {
+// listeners are bound before anything else starts, so that a busy port fails fast and the public
+// URL of `dev` can name the real port.
+type listeners struct {
+	grpc, http net.Listener
+}
+
+func listen(cfg config) (*listeners, error) {
+	g, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
 		return nil, fmt.Errorf("invalid setting %s: %w", settingName("grpc-addr"), err)
 	}
-	if g.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+	h, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		_ = g.Close()
 		return nil, fmt.Errorf("invalid setting %s: %w", settingName("http-addr"), err)
 	}
+	return &listeners{grpc: g, http: h}, nil
+}
 
+func (l *listeners) close() {
+	_ = l.grpc.Close()
+	_ = l.http.Close()
+}
+
+// newGateway builds the servers on lns; serve runs them.
+func newGateway(cfg config, log *zap.Logger, lns *listeners, comp components) (g *gateway, err error) {
+	g = &gateway{log: log, grace: cfg.ShutdownGrace, comp: comp, grpcLn: lns.grpc, httpLn: lns.http}
+
+	masking := service.WithPhoneMasking(cfg.MaskPhoneNumbers)
 	g.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(service.UnaryInterceptor(log)),
-		grpc.ChainStreamInterceptor(service.StreamInterceptor(log)),
+		grpc.ChainUnaryInterceptor(service.UnaryInterceptor(log, masking)),
+		grpc.ChainStreamInterceptor(service.StreamInterceptor(log, masking)),
 	)
 	callgatev1.RegisterCallServiceServer(g.grpc, comp.calls)
 	callgatev1.RegisterParticipantServiceServer(g.grpc, comp.participants)
@@ -119,6 +135,12 @@ func newRESTMux(ctx context.Context, conn *grpc.ClientConn) (*runtime.ServeMux, 
 		// Participant raw IDs such as 8:acs:... arrive URL-escaped in paths and must reach the RPC
 		// as written.
 		runtime.WithUnescapingMode(runtime.UnescapingModeAllCharacters),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
+			// Answers carry what is set, as ACS's own JSON does; a misspelt request field is an
+			// error rather than silently ignored.
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}}),
 	)
 	if err := callgatev1.RegisterCallServiceHandler(ctx, mux, conn); err != nil {
 		return nil, err
@@ -216,12 +238,4 @@ func (g *gateway) shutdown() {
 		<-done
 	}
 	g.log.Info("stopped")
-}
-
-func (g *gateway) closeListeners() {
-	for _, ln := range []net.Listener{g.grpcLn, g.httpLn} {
-		if ln != nil {
-			_ = ln.Close()
-		}
-	}
 }

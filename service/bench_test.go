@@ -1,0 +1,221 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/callgate/callgate/acs"
+	"github.com/callgate/callgate/emulator"
+	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/callgate/callgate/service"
+)
+
+// BenchmarkGateway measures CreateCall and GetCall three ways against the same emulator on
+// loopback, in one run: the acs client directly, through the gateway over gRPC, and through the
+// REST gateway (which dials the gRPC server). The gateway's cost is the difference at p50.
+// "grpc-workers" is the same gRPC server with grpc.NumStreamWorkers, which serves each RPC on a
+// waiting goroutine instead of a new one.
+//
+// The emulator's targets ring for a day, so no callback work (an RS256 signature per event)
+// competes for the CPU while requests are measured; the gateway logs as in production (JSON, one Info line per RPC) to
+// io.Discard. Latencies are recorded per request; p50, p99 and ops/s are reported as metrics.
+// One client in turn through the four ways gives the latencies; eight clients on one way at a
+// time give the throughput under load.
+//
+//	go test -run '^$' -bench BenchmarkGateway -benchmem ./service/
+func BenchmarkGateway(b *testing.B) {
+	s := newStack(b, withProductionLogging(), withEmulator(func(c *emulator.Config) {
+		c.AnswerDelay, c.InvitationTimeout = 24*time.Hour, 24*time.Hour
+	}))
+	ctx := context.Background()
+	callee := s.acsUser()
+	ringing, err := s.ACS.CreateCall(ctx, &acs.CreateCallRequest{Targets: []acs.Identifier{acs.CommunicationUser(callee)}, CallbackURI: s.Deps.CallbackURL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	callID := ringing.CallConnectionID
+	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.Cleanup(httpClient.CloseIdleConnections)
+	createBody := fmt.Sprintf(`{"targets":[{"communicationUser":{"id":%q}}]}`, callee)
+	workers := gatewayClient(b, s, grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
+
+	ops := map[string]map[string]func(context.Context) error{
+		"CreateCall": {
+			"direct": func(ctx context.Context) error {
+				_, err := s.ACS.CreateCall(ctx, &acs.CreateCallRequest{Targets: []acs.Identifier{acs.CommunicationUser(callee)}, CallbackURI: s.Deps.CallbackURL})
+				return err
+			},
+			"grpc": func(ctx context.Context) error {
+				_, err := s.Calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(callee)}})
+				return err
+			},
+			"grpc-workers": func(ctx context.Context) error {
+				_, err := workers.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(callee)}})
+				return err
+			},
+			"rest": func(ctx context.Context) error {
+				return restCall(ctx, httpClient, http.MethodPost, s.RESTURL+"/v1/calls", createBody)
+			},
+		},
+		"GetCall": {
+			"direct": func(ctx context.Context) error {
+				_, err := s.ACS.GetCall(ctx, &acs.GetCallRequest{CallConnectionID: callID})
+				return err
+			},
+			"grpc": func(ctx context.Context) error {
+				_, err := s.Calls.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: callID})
+				return err
+			},
+			"grpc-workers": func(ctx context.Context) error {
+				_, err := workers.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: callID})
+				return err
+			},
+			"rest": func(ctx context.Context) error {
+				return restCall(ctx, httpClient, http.MethodGet, s.RESTURL+"/v1/calls/"+callID, "")
+			},
+		},
+	}
+
+	ways := []string{"direct", "grpc", "grpc-workers", "rest"}
+	for _, op := range []string{"CreateCall", "GetCall"} {
+		b.Run(op, func(b *testing.B) { measureInterleaved(b, ways, ops[op]) })
+		for _, via := range ways {
+			b.Run(op+"/"+via+"/parallel8", func(b *testing.B) { measureParallel(b, 8, ops[op][via]) })
+		}
+	}
+}
+
+func restCall(ctx context.Context, c *http.Client, method, url, body string) error {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	if err != nil {
+		return err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %d", method, url, resp.StatusCode)
+	}
+	return nil
+}
+
+// measureInterleaved calls each way in turn, b.N times, rotating the order, so that whatever
+// drifts during the run (the emulator's growing state, the GC, other load) weighs on every way
+// alike. It reports each way's p50, p99 and ops/s, and what each adds to "direct" at p50.
+func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context.Context) error) {
+	ctx := context.Background()
+	lat := make(map[string][]time.Duration, len(ways))
+	for _, via := range ways {
+		lat[via] = make([]time.Duration, 0, b.N)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range ways {
+			via := ways[(i+j)%len(ways)]
+			t0 := time.Now()
+			if err := fns[via](ctx); err != nil {
+				b.Fatalf("%s: %v", via, err)
+			}
+			lat[via] = append(lat[via], time.Since(t0))
+		}
+	}
+	b.StopTimer()
+	p50 := make(map[string]time.Duration, len(ways))
+	for _, via := range ways {
+		p50[via] = report(b, via+"-", lat[via], sum(lat[via]))
+	}
+	for _, via := range ways[1:] {
+		b.ReportMetric(float64(p50[via]-p50[ways[0]])/float64(time.Microsecond), via+"-adds-p50-µs")
+	}
+}
+
+func sum(ds []time.Duration) time.Duration {
+	var t time.Duration
+	for _, d := range ds {
+		t += d
+	}
+	return t
+}
+
+// measureParallel runs fn from `clients` goroutines, for throughput under concurrency.
+func measureParallel(b *testing.B, clients int, fn func(context.Context) error) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.ReportAllocs()
+	b.SetParallelism((clients + 1) / 2) // times GOMAXPROCS (2 on the benchmark machine)
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		mine := make([]time.Duration, 0, 1024)
+		for pb.Next() {
+			t0 := time.Now()
+			if err := fn(ctx); err != nil {
+				b.Error(err)
+				return
+			}
+			mine = append(mine, time.Since(t0))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	report(b, "", lat, elapsed)
+}
+
+// report sorts lat and reports its p50, p99 and throughput (requests over elapsed) as metrics
+// named with prefix.
+func report(b *testing.B, prefix string, lat []time.Duration, elapsed time.Duration) time.Duration {
+	if len(lat) == 0 {
+		return 0
+	}
+	slices.Sort(lat)
+	p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+	b.ReportMetric(float64(p50)/float64(time.Microsecond), prefix+"p50-µs")
+	b.ReportMetric(float64(p99)/float64(time.Microsecond), prefix+"p99-µs")
+	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), prefix+"ops/s")
+	return p50
+}
+
+// gatewayClient serves the stack's services on another gRPC server built with opts, and returns
+// a client of it.
+func gatewayClient(b *testing.B, s *stack, opts ...grpc.ServerOption) callgatev1.CallServiceClient {
+	b.Helper()
+	opts = append(opts, grpc.ChainUnaryInterceptor(service.UnaryInterceptor(s.Deps.Logger)))
+	srv := grpc.NewServer(opts...)
+	callgatev1.RegisterCallServiceServer(srv, service.NewCallServer(s.Deps))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	b.Cleanup(func() { srv.Stop(); <-served })
+	return callgatev1.NewCallServiceClient(dial(b, ln.Addr().String()))
+}

@@ -1,0 +1,8 @@
+package service
+
+// Unexported helpers the external tests check directly.
+var (
+	MaskPhoneNumbers = maskPhoneNumbers
+	ProtoFieldPath   = protoFieldPath
+	RawID            = rawID
+)

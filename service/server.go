@@ -1,0 +1,85 @@
+// Package service implements callgate.v1's CallService and ParticipantService: each RPC is
+// validated, translated into an ACS Call Automation request through package acs, and answered with
+// the result or a precise status. The streaming RPCs and the optional wait for an operation's
+// outcome read the event log that package callbacks fills.
+package service
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/callgate/callgate/acs"
+	"github.com/callgate/callgate/eventlog"
+	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+)
+
+// DefaultHeartbeat is how often an idle stream carries a heartbeat.
+const DefaultHeartbeat = 15 * time.Second
+
+// Deps are what both services need.
+type Deps struct {
+	// ACS is the upstream Call Automation client.
+	ACS *acs.Client
+	// Events is the event log the callbacks handler appends to.
+	Events *eventlog.Log
+	// CallbackURL is the callback URI given to ACS for every call this gateway creates, answers or
+	// connects: the gateway's own callbacks endpoint, with its credential. Callers never choose it.
+	CallbackURL string
+	// Heartbeat is how often an idle WatchCall or WatchIncomingCalls stream carries a heartbeat;
+	// 0 means DefaultHeartbeat.
+	Heartbeat time.Duration
+	// MaskPhoneNumbers hides the digits of phone numbers in logs.
+	MaskPhoneNumbers bool
+	Logger           *zap.Logger
+}
+
+func (d Deps) withDefaults() Deps {
+	if d.Heartbeat <= 0 {
+		d.Heartbeat = DefaultHeartbeat
+	}
+	if d.Logger == nil {
+		d.Logger = zap.NewNop()
+	}
+	return d
+}
+
+// CallServer serves callgate.v1.CallService.
+type CallServer struct {
+	callgatev1.UnsafeCallServiceServer
+	deps Deps
+	log  *zap.Logger
+	// streams ends every open stream when the gateway stops (StopStreams).
+	streams     context.Context
+	stopStreams context.CancelFunc
+}
+
+// NewCallServer returns the CallService implementation.
+func NewCallServer(deps Deps) *CallServer {
+	deps = deps.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &CallServer{deps: deps, log: deps.Logger, streams: ctx, stopStreams: cancel}
+}
+
+// StopStreams ends every open WatchCall and WatchIncomingCalls stream with UNAVAILABLE and its
+// resume point, so that a graceful stop does not wait for calls to end.
+func (s *CallServer) StopStreams() { s.stopStreams() }
+
+// ParticipantServer serves callgate.v1.ParticipantService.
+type ParticipantServer struct {
+	callgatev1.UnsafeParticipantServiceServer
+	deps Deps
+	log  *zap.Logger
+}
+
+// NewParticipantServer returns the ParticipantService implementation.
+func NewParticipantServer(deps Deps) *ParticipantServer {
+	deps = deps.withDefaults()
+	return &ParticipantServer{deps: deps, log: deps.Logger}
+}
+
+var (
+	_ callgatev1.CallServiceServer        = (*CallServer)(nil)
+	_ callgatev1.ParticipantServiceServer = (*ParticipantServer)(nil)
+)
