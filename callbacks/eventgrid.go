@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
@@ -160,8 +158,8 @@ func parseIncomingCall(ev *gridEvent) (*callgatev1.IncomingCall, error) {
 	if err := json.Unmarshal(ev.Data, &d); err != nil {
 		return nil, err
 	}
-	data := &structpb.Struct{}
-	if err := protojson.Unmarshal(ev.Data, data); err != nil {
+	data, err := dataStruct(ev.Data)
+	if err != nil {
 		return nil, err
 	}
 	call := &callgatev1.IncomingCall{

@@ -10,6 +10,10 @@ var (
 	// watchers the Log ended when it closed.
 	ErrClosed = errors.New("eventlog: log closed")
 
+	// ErrIdle is returned by NextWithin when nothing came within its idle
+	// time; the watcher goes on.
+	ErrIdle = errors.New("eventlog: nothing within the idle time")
+
 	// ErrWatcherClosed is returned by Next after the watcher's own Close.
 	ErrWatcherClosed = errors.New("eventlog: watcher closed")
 

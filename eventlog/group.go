@@ -130,3 +130,17 @@ func expired(ctx context.Context) bool {
 	dl, ok := ctx.Deadline()
 	return ok && !time.Now().Before(dl)
 }
+
+// nextGroupWithin is NextWithin for a group member: a fetch bounded by idle.
+func (w *Watcher) nextGroupWithin(ctx context.Context, idle time.Duration) (Entry, error) {
+	if idle <= 0 {
+		return w.nextGroup(ctx)
+	}
+	gctx, cancel := context.WithTimeout(ctx, idle)
+	defer cancel()
+	e, err := w.nextGroup(gctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return Entry{}, ErrIdle
+	}
+	return e, err
+}

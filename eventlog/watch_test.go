@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestWatchReplaysThenFollows(t *testing.T) {
@@ -455,4 +456,39 @@ func TestWatcherChurnLeavesNothing(t *testing.T) {
 		defer l.calls.feed.mu.RUnlock()
 		return len(l.calls.feed.bySubject) == 0
 	})
+}
+
+// TestNextWithin: an idle wait ends with ErrIdle and leaves the watcher running, for fan-out
+// watchers and group members alike.
+func TestNextWithin(t *testing.T) {
+	l := openEmbedded(t, nil)
+	ctx := testContext(t)
+	w, err := l.WatchCall(ctx, "call-idle", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := w.NextWithin(ctx, 10*time.Millisecond); !errors.Is(err, ErrIdle) {
+			t.Fatalf("idle watcher: %v, want ErrIdle", err)
+		}
+	}
+	seq := appendCall(t, l, "call-idle", "e1", "one")
+	e, err := w.NextWithin(ctx, time.Minute)
+	if err != nil || e.Seq != seq {
+		t.Fatalf("after idling: %+v %v, want sequence %d", e, err, seq)
+	}
+
+	g, err := l.WatchIncoming(ctx, IncomingOptions{Group: "idle-group"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.NextWithin(ctx, 50*time.Millisecond); !errors.Is(err, ErrIdle) {
+		t.Fatalf("idle group member: %v, want ErrIdle", err)
+	}
+	if _, _, err := l.AppendIncoming(ctx, "8:acs:x", "in-1", []byte("call")); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := g.NextWithin(ctx, time.Minute); err != nil || string(e.Payload) != "call" {
+		t.Fatalf("group member after idling: %+v %v", e, err)
+	}
 }

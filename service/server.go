@@ -5,7 +5,7 @@
 package service
 
 import (
-	"context"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -48,23 +48,65 @@ func (d Deps) withDefaults() Deps {
 // CallServer serves callgate.v1.CallService.
 type CallServer struct {
 	callgatev1.UnsafeCallServiceServer
-	deps Deps
-	log  *zap.Logger
-	// streams ends every open stream when the gateway stops (StopStreams).
-	streams     context.Context
-	stopStreams context.CancelFunc
+	deps    Deps
+	log     *zap.Logger
+	streams streamRegistry
 }
 
 // NewCallServer returns the CallService implementation.
 func NewCallServer(deps Deps) *CallServer {
 	deps = deps.withDefaults()
-	ctx, cancel := context.WithCancel(context.Background())
-	return &CallServer{deps: deps, log: deps.Logger, streams: ctx, stopStreams: cancel}
+	return &CallServer{deps: deps, log: deps.Logger}
 }
 
 // StopStreams ends every open WatchCall and WatchIncomingCalls stream with UNAVAILABLE and its
-// resume point, so that a graceful stop does not wait for calls to end.
-func (s *CallServer) StopStreams() { s.stopStreams() }
+// resume point, and refuses new ones, so that a graceful stop does not wait for calls to end.
+func (s *CallServer) StopStreams() { s.streams.stop() }
+
+// streamRegistry holds the watchers of open streams, so StopStreams can end them. A map entry
+// per stream costs far less than a context per stream would, and thousands of streams are idle.
+type streamRegistry struct {
+	mu      sync.Mutex
+	stopped bool
+	open    map[*eventlog.Watcher]struct{}
+}
+
+// add registers w; false once the registry is stopped.
+func (r *streamRegistry) add(w *eventlog.Watcher) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		return false
+	}
+	if r.open == nil {
+		r.open = make(map[*eventlog.Watcher]struct{})
+	}
+	r.open[w] = struct{}{}
+	return true
+}
+
+func (r *streamRegistry) remove(w *eventlog.Watcher) {
+	r.mu.Lock()
+	delete(r.open, w)
+	r.mu.Unlock()
+}
+
+func (r *streamRegistry) isStopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stopped
+}
+
+func (r *streamRegistry) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	open := r.open
+	r.open = nil
+	r.mu.Unlock()
+	for w := range open {
+		_ = w.Close()
+	}
+}
 
 // ParticipantServer serves callgate.v1.ParticipantService.
 type ParticipantServer struct {

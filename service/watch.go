@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/callgate/callgate/eventlog"
@@ -32,29 +31,24 @@ func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.Ser
 			return invalidArgument(violation(fieldIndex("event_types", i), "empty event type"))
 		}
 	}
-	ctx, cancel := s.streamContext(stream.Context())
-	defer cancel()
-
+	ctx := stream.Context()
 	w, err := s.deps.Events.WatchCall(ctx, callID, req.GetAfterSequence())
 	if err != nil {
 		return watchError(err, req.GetAfterSequence())
 	}
-	defer func() { _ = w.Close() }()
-
-	log := s.log.With(zap.String("call_connection_id", callID))
-	return s.pump(ctx, w, log, func(e eventlog.Entry) (bool, error) {
-		ev := &callgatev1.CallEvent{}
-		if err := proto.Unmarshal(e.Payload, ev); err != nil {
-			log.Error("unreadable event in the log", zap.Uint64("sequence", e.Seq), zap.Error(err))
+	field := zap.String("call_connection_id", callID)
+	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, error) {
+		eventType, err := storedEventType(e.Payload)
+		if err != nil {
+			s.log.Error("unreadable event in the log", field, zap.Uint64("sequence", e.Seq), zap.Error(err))
 			return false, resumableError(codes.DataLoss, "UNREADABLE_EVENT", e.Seq, "event %d of the log cannot be read; resume after it", e.Seq)
 		}
-		ev.Sequence = e.Seq
-		if len(req.GetEventTypes()) == 0 || slices.Contains(req.GetEventTypes(), ev.GetType()) {
-			if err := stream.Send(&callgatev1.WatchCallResponse{Item: &callgatev1.WatchCallResponse_Event{Event: ev}}); err != nil {
+		if len(req.GetEventTypes()) == 0 || slices.Contains(req.GetEventTypes(), eventType) {
+			if err := stream.Send(storedCallEvent(e.Payload, e.Seq)); err != nil {
 				return false, err
 			}
 		}
-		return ev.GetType() == callDisconnectedType, nil
+		return eventType == callDisconnectedType, nil
 	}, func(hb *callgatev1.Heartbeat) error {
 		return stream.Send(&callgatev1.WatchCallResponse{Item: &callgatev1.WatchCallResponse_Heartbeat{Heartbeat: hb}})
 	})
@@ -70,32 +64,21 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 		}
 		called = raw
 	}
-	ctx, cancel := s.streamContext(stream.Context())
-	defer cancel()
-
+	ctx := stream.Context()
 	w, err := s.deps.Events.WatchIncoming(ctx, eventlog.IncomingOptions{Called: called, Group: req.GetGroup(), NewOnly: true})
 	if err != nil {
 		return watchError(err, 0)
 	}
-	defer func() { _ = w.Close() }()
-
-	log := s.log.With(zap.String("group", req.GetGroup()))
-	return s.pump(ctx, w, log, func(e eventlog.Entry) (bool, error) {
-		call := &callgatev1.IncomingCall{}
-		if err := proto.Unmarshal(e.Payload, call); err != nil {
-			log.Error("unreadable incoming call in the log", zap.Uint64("sequence", e.Seq), zap.Error(err))
-			_ = e.Ack(ctx) // it will never be readable: do not offer it again
-			return false, nil
-		}
-		call.Sequence = e.Seq
-		if err := stream.Send(&callgatev1.WatchIncomingCallsResponse{Item: &callgatev1.WatchIncomingCallsResponse_IncomingCall{IncomingCall: call}}); err != nil {
+	field := zap.String("group", req.GetGroup())
+	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, error) {
+		if err := stream.Send(storedIncomingCall(e.Payload, e.Seq)); err != nil {
 			_ = e.Nak()
 			return false, err
 		}
 		// Acknowledged once gRPC has taken it, so a group offers it to another member only if
 		// this one never got it.
 		if err := e.Ack(ctx); err != nil {
-			log.Warn("cannot acknowledge incoming call", zap.Uint64("sequence", e.Seq), zap.Error(err))
+			s.log.Warn("cannot acknowledge incoming call", field, zap.Uint64("sequence", e.Seq), zap.Error(err))
 		}
 		return false, nil
 	}, func(hb *callgatev1.Heartbeat) error {
@@ -103,60 +86,56 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 	})
 }
 
-// streamContext ends with the client's stream or when the gateway stops its streams.
-func (s *CallServer) streamContext(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(parent)
-	stop := context.AfterFunc(s.streams, cancel)
-	return ctx, func() { stop(); cancel() }
-}
-
 // pump is the send loop of a stream: it takes the watcher's entries (the watcher is the producer,
 // with its own bounded queue) and hands each to send, with a heartbeat whenever the stream was idle
-// for the heartbeat interval. send returns true to end the stream with OK.
-func (s *CallServer) pump(ctx context.Context, w *eventlog.Watcher, log *zap.Logger, send func(eventlog.Entry) (bool, error), heartbeat func(*callgatev1.Heartbeat) error) error {
+// for the heartbeat interval. send returns true to end the stream with OK. It owns w and closes it.
+func (s *CallServer) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, send func(eventlog.Entry) (bool, error), heartbeat func(*callgatev1.Heartbeat) error) error {
+	defer func() { _ = w.Close() }()
+	if !s.streams.add(w) {
+		return resumableError(codes.Unavailable, "SHUTTING_DOWN", w.Progress(), "the gateway is shutting down; try another replica")
+	}
+	defer s.streams.remove(w)
 	for {
-		waitCtx, cancel := context.WithTimeout(ctx, s.deps.Heartbeat)
-		e, err := w.Next(waitCtx)
-		cancel()
+		e, err := w.NextWithin(ctx, s.deps.Heartbeat)
 		switch {
 		case err == nil:
 			done, err := send(e)
 			if err != nil || done {
 				return err
 			}
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		case errors.Is(err, eventlog.ErrIdle):
 			hb := &callgatev1.Heartbeat{LatestSequence: w.Progress(), Time: timestamppb.New(time.Now())}
 			if err := heartbeat(hb); err != nil {
 				return err
 			}
 		default:
-			return s.streamEnded(ctx, w, log, err)
+			return s.streamEnded(ctx, w, field, err)
 		}
 	}
 }
 
 // streamEnded turns why a watcher stopped into the stream's final status.
-func (s *CallServer) streamEnded(ctx context.Context, w *eventlog.Watcher, log *zap.Logger, err error) error {
+func (s *CallServer) streamEnded(ctx context.Context, w *eventlog.Watcher, field zap.Field, err error) error {
 	var slow *eventlog.SlowConsumerError
 	switch {
 	case errors.As(err, &slow):
-		log.Warn("watcher cut off: it fell too far behind", zap.Uint64("resume_after_sequence", slow.LastSeq))
+		s.log.Warn("watcher cut off: it fell too far behind", field, zap.Uint64("resume_after_sequence", slow.LastSeq))
 		return resumableError(codes.ResourceExhausted, "SLOW_CONSUMER", slow.LastSeq,
 			"the stream fell too far behind the call's events; resume with after_sequence=%d", slow.LastSeq)
-	case s.streams.Err() != nil:
+	case s.streams.isStopped():
 		after := w.Progress()
 		return resumableError(codes.Unavailable, "SHUTTING_DOWN", after,
 			"the gateway is shutting down; resume with after_sequence=%d", after)
 	case ctx.Err() != nil:
 		// The client went away: nothing to report to anyone.
-		log.Debug("stream ended by the client", zap.Error(err))
+		s.log.Debug("stream ended by the client", field, zap.Error(err))
 		return status.FromContextError(ctx.Err()).Err()
 	case errors.Is(err, eventlog.ErrClosed):
 		after := w.Progress()
 		return resumableError(codes.Unavailable, "LOG_CLOSED", after, "the event log closed; resume with after_sequence=%d", after)
 	}
 	after := w.Progress()
-	log.Warn("stream failed", zap.Error(err), zap.Uint64("resume_after_sequence", after))
+	s.log.Warn("stream failed", field, zap.Error(err), zap.Uint64("resume_after_sequence", after))
 	return resumableError(codes.Unavailable, "LOG_UNAVAILABLE", after, "the event log failed; resume with after_sequence=%d", after)
 }
 
