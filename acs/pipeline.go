@@ -90,11 +90,11 @@ func (c *Client) prepare(cl *call) ([]byte, requestIDs, error) {
 	if err != nil {
 		return nil, requestIDs{}, fmt.Errorf("acs: %s: encoding the request: %w", cl.op, err)
 	}
-	ids := requestIDs{clientRequestID: newUUID()}
+	ids := requestIDs{clientRequestID: NewUUID()}
 	if cl.repeat != nil {
 		ids.repeatID = cl.repeat.RequestID
 		if ids.repeatID == "" {
-			ids.repeatID = newUUID()
+			ids.repeatID = NewUUID()
 		}
 		first := cl.repeat.FirstSent
 		if first.IsZero() {

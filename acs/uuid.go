@@ -5,8 +5,9 @@ import (
 	"encoding/hex"
 )
 
-// newUUID returns a random (version 4) UUID in its canonical text form.
-func newUUID() string {
+// NewUUID returns a random (version 4) UUID in its canonical text form, as Repeatability-Request-ID
+// and operation contexts take it.
+func NewUUID() string {
 	var u [16]byte
 	_, _ = rand.Read(u[:]) // crypto/rand.Read never returns an error (Go 1.24+)
 	u[6] = u[6]&0x0f | 0x40
@@ -24,8 +25,9 @@ func newUUID() string {
 	return string(s[:])
 }
 
-// isUUID reports whether s is a UUID in the 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
+// IsUUID reports whether s is a UUID in the 8-4-4-4-12 hex form, the only form ACS takes as a
+// Repeatability-Request-ID.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

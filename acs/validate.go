@@ -194,7 +194,7 @@ func (v *validator) cloud(p fieldPath, sub string, c Cloud) {
 }
 
 func (v *validator) repeatability(r Repeatability) {
-	if r.RequestID != "" && !isUUID(r.RequestID) {
+	if r.RequestID != "" && !IsUUID(r.RequestID) {
 		v.add("repeatabilityRequestId", "must be a UUID")
 	}
 }

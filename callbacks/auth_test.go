@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -104,5 +105,22 @@ func TestCallbackURLCarriesTheSecret(t *testing.T) {
 	}
 	if got := h.EventGridURL("https://gw.example"); got != "https://gw.example/callbacks/eventgrid?token=a+b%26c" {
 		t.Errorf("EventGridURL = %s", got)
+	}
+}
+
+// With JWT verification only (no secret), Event Grid deliveries have no credential at all: they
+// are refused, handshake included.
+func TestEventGridNeedsTheSecret(t *testing.T) {
+	f := newFixture(t, true)
+	h, err := New(Config{JWT: &JWTConfig{JWKSURL: f.signer.jwksURL, Issuer: testIssuer, Audience: testAudience}}, f.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	validation := `[{"id":"v","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{"validationCode":"c"}}]`
+	if resp := f.post(t, srv.URL+EventGridPath, "application/json", "", validation); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("Event Grid POST without a configured secret = %d, want 401", resp.StatusCode)
 	}
 }

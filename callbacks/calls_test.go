@@ -275,7 +275,6 @@ func TestMalformedAndOversizedBodies(t *testing.T) {
 		{"event without id", `[{"type":"Microsoft.Communication.CallConnected","data":{"callConnectionId":"c"}}]`, http.StatusBadRequest},
 		{"event without a call", `[{"id":"x","type":"Microsoft.Communication.CallConnected","data":{}}]`, http.StatusBadRequest},
 		{"data not an object", `[{"id":"x","type":"T","source":"calling/callConnections/c","data":[1]}]`, http.StatusBadRequest},
-		{"bad time", `[{"id":"x","type":"T","time":"yesterday","data":{"callConnectionId":"c"}}]`, http.StatusBadRequest},
 		{"too large", `[` + strings.Repeat(" ", 65<<10) + `]`, http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -292,6 +291,20 @@ func TestMalformedAndOversizedBodies(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET = %d, want 405", resp.StatusCode)
+	}
+}
+
+// An unreadable time does not cost the delivery's other events: the event is kept without it.
+func TestUnreadableTimeKeepsTheEvent(t *testing.T) {
+	f := newFixture(t, false)
+	odd := event("odd-time", "call-time", "CallConnected", nil)
+	odd["time"] = "yesterday"
+	if resp := f.post(t, f.callsURL(), "application/json", "", mustJSON(t, []any{odd, event("next", "call-time", "ParticipantsUpdated", nil)})); resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST = %d", resp.StatusCode)
+	}
+	got := f.readCall(t, "call-time", 2)
+	if got[0].GetId() != "odd-time" || got[0].GetTime() != nil || got[0].GetCallConnected() == nil || got[1].GetId() != "next" {
+		t.Errorf("stored %v", got)
 	}
 }
 

@@ -10,15 +10,15 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/callgate/callgate/acs"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
 const (
-	incomingCallType        = "Microsoft.Communication.IncomingCall"
-	subscriptionValidation  = "Microsoft.EventGrid.SubscriptionValidationEvent"
-	sipUserToUserHeader     = "user-to-user"
+	incomingCallType       = "Microsoft.Communication.IncomingCall"
+	subscriptionValidation = "Microsoft.EventGrid.SubscriptionValidationEvent"
+	// Event Grid spells the UUI header "userToUser" where ACS's requests say "User-To-User".
 	sipUserToUserEventGrid  = "usertouser"
-	sipCustomHeaderPrefix   = "x-ms-custom-"
 	webhookRequestOrigin    = "WebHook-Request-Origin"
 	webhookAllowedOrigin    = "WebHook-Allowed-Origin"
 	webhookAllowedRate      = "WebHook-Allowed-Rate"
@@ -65,7 +65,9 @@ type incomingCallData struct {
 }
 
 func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
-	if h.cfg.Secret != "" && !secretMatches(r, h.cfg.Secret) {
+	// Event Grid signs nothing: the URL's secret is the only credential, so without one
+	// configured every delivery is refused.
+	if h.cfg.Secret == "" || !secretMatches(r, h.cfg.Secret) {
 		h.unauthorized(w, r, errUnauthenticated)
 		return
 	}
@@ -179,15 +181,14 @@ func parseIncomingCall(ev *gridEvent) (*callgatev1.IncomingCall, error) {
 	if c := d.CustomContext; c != nil {
 		cc := &callgatev1.CustomCallingContext{VoipHeaders: c.VoIPHeaders}
 		for name, value := range c.SIPHeaders {
-			lower := strings.ToLower(name)
 			switch {
-			case lower == sipUserToUserHeader || lower == sipUserToUserEventGrid:
+			case strings.EqualFold(name, acs.SIPHeaderUUI) || strings.EqualFold(name, sipUserToUserEventGrid):
 				cc.SipUserToUser = value
-			case strings.HasPrefix(lower, sipCustomHeaderPrefix):
+			case len(name) >= len(acs.SIPCustomHeaderPrefix) && strings.EqualFold(name[:len(acs.SIPCustomHeaderPrefix)], acs.SIPCustomHeaderPrefix):
 				if cc.SipXHeaders == nil {
 					cc.SipXHeaders = map[string]string{}
 				}
-				cc.SipXHeaders[name[len(sipCustomHeaderPrefix):]] = value
+				cc.SipXHeaders[name[len(acs.SIPCustomHeaderPrefix):]] = value
 			}
 		}
 		call.CustomContext = cc

@@ -139,11 +139,9 @@ func parseCallEvent(ce cloudEvent) (*callgatev1.CallEvent, error) {
 		ResultInformation: d.ResultInformation.toProto(),
 		Data:              data,
 	}
-	if ce.Time != "" {
-		t, err := time.Parse(time.RFC3339Nano, ce.Time)
-		if err != nil {
-			return nil, fmt.Errorf("event %s: time %q is not RFC 3339", ce.ID, ce.Time)
-		}
+	// A time that does not parse is left out rather than refused: a 4xx would make ACS drop the
+	// other events of the delivery too, and the event is useful without it.
+	if t, err := time.Parse(time.RFC3339Nano, ce.Time); err == nil {
 		ev.Time = timestamppb.New(t)
 	}
 	setTypedEvent(ev, &d)

@@ -39,7 +39,9 @@ type Log interface {
 // Config says how deliveries are authenticated.
 type Config struct {
 	// Secret is put in the callback URLs the gateway hands out (?token=...) and required on every
-	// delivery to both endpoints. Share it among replicas: ACS may call back any of them.
+	// delivery to both endpoints. Share it among replicas: ACS may call back any of them. Event
+	// Grid deliveries carry no other credential: without a secret, /callbacks/eventgrid refuses
+	// them all.
 	Secret string
 	// JWT, when set, also requires ACS's signed bearer token on /callbacks/calls.
 	JWT *JWTConfig

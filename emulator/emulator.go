@@ -351,6 +351,19 @@ func (e *Emulator) liveCallLocked(id string) (*callConn, *apiError) {
 	return c, nil
 }
 
+// establishedCallLocked is liveCallLocked for mid-call actions, which ACS refuses while the call
+// is still connecting.
+func (e *Emulator) establishedCallLocked(id string) (*callConn, *apiError) {
+	c, aerr := e.liveCallLocked(id)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if !c.established() {
+		return nil, errNotEstablished()
+	}
+	return c, nil
+}
+
 // ownsIdentity reports whether id belongs to the simulated resource.
 func (e *Emulator) ownsIdentity(id identifierModel) bool {
 	switch id.Kind {

@@ -69,12 +69,9 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 
 	e.mu.Lock()
 	defer e.unlockAndFlush()
-	c, aerr := e.liveCallLocked(rc.callID)
+	c, aerr := e.establishedCallLocked(rc.callID)
 	if aerr != nil {
 		return 0, nil, aerr
-	}
-	if !c.established() {
-		return 0, nil, errNotEstablished()
 	}
 	if target.isPhone() && req.SourceCallerIDNumber == nil && c.callerID() == nil {
 		return 0, nil, errBadRequest("SourceCallerIdNumber is required to add a phone number to this call.")
@@ -137,12 +134,9 @@ func (e *Emulator) cancelAddParticipant(rc *restCall) (int, any, *apiError) {
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
-	c, aerr := e.liveCallLocked(rc.callID)
+	c, aerr := e.establishedCallLocked(rc.callID)
 	if aerr != nil {
 		return 0, nil, aerr
-	}
-	if !c.established() {
-		return 0, nil, errNotEstablished()
 	}
 	inv, ok := c.adds[req.InvitationID]
 	if !ok {
@@ -179,12 +173,9 @@ func (e *Emulator) removeParticipant(rc *restCall) (int, any, *apiError) {
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
-	c, aerr := e.liveCallLocked(rc.callID)
+	c, aerr := e.establishedCallLocked(rc.callID)
 	if aerr != nil {
 		return 0, nil, aerr
-	}
-	if !c.established() {
-		return 0, nil, errNotEstablished()
 	}
 	v := c.conv
 	if _, p := v.find(target.RawID); p == nil {
@@ -223,12 +214,9 @@ func (e *Emulator) muteParticipants(rc *restCall) (int, any, *apiError) {
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
-	c, aerr := e.liveCallLocked(rc.callID)
+	c, aerr := e.establishedCallLocked(rc.callID)
 	if aerr != nil {
 		return 0, nil, aerr
-	}
-	if !c.established() {
-		return 0, nil, errNotEstablished()
 	}
 	v := c.conv
 	var ps []*participant
@@ -278,12 +266,9 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
-	c, aerr := e.liveCallLocked(rc.callID)
+	c, aerr := e.establishedCallLocked(rc.callID)
 	if aerr != nil {
 		return 0, nil, aerr
-	}
-	if !c.established() {
-		return 0, nil, errNotEstablished()
 	}
 	from, ok := e.calls[req.FromCall]
 	if !ok || !from.live() {

@@ -205,7 +205,7 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		if ce := e.log.Check(zap.DebugLevel, "request"); ce != nil {
 			ce.Write(zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status),
-				zap.String("call_connection_id", callID), zap.Duration("took", time.Since(start)))
+				zap.String("call_connection_id", callID), zap.Duration("duration", time.Since(start)))
 		}
 	}
 	if id := r.Header.Get("Repeatability-Request-ID"); id != "" && r.Method == http.MethodPost {

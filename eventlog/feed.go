@@ -128,7 +128,7 @@ func (f *feed) dispatch(msg jetstream.Msg) {
 	f.mu.RUnlock()
 	for _, w := range cut {
 		f.log.Warn("slow watcher cut off", zap.String("stream", f.stream), zap.String(f.keyField, w.key),
-			zap.Uint64("last_seq", w.lastSeq()), zap.Int("buffer", w.max))
+			zap.Uint64("resume_after_sequence", w.lastSeq()), zap.Int("buffer", w.max))
 		f.remove(w)
 	}
 }

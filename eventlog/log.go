@@ -238,9 +238,6 @@ func (l *Log) stopServer() {
 // point is Watcher.Progress, which never claims events still buffered.
 func (l *Log) LastSequence() uint64 { return l.calls.feed.dispatched.Load() }
 
-// LastIncomingSequence is LastSequence for the incoming-call stream.
-func (l *Log) LastIncomingSequence() uint64 { return l.incoming.feed.dispatched.Load() }
-
 func (l *Log) addMember(w *Watcher) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

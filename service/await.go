@@ -14,7 +14,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/callgate/callgate/eventlog"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
@@ -79,51 +78,70 @@ func (v *validator) wait(d *durationpb.Duration, operationCallbackURI string) ti
 	return w
 }
 
-// resumePoint is where an operation's wait starts reading the call's events: nothing it waits
-// for can be in the log before the request is sent. LastSequence may lag other replicas' appends,
-// which only makes the wait read a few more events.
-func (d Deps) resumePoint(wait time.Duration) uint64 {
-	if wait == 0 || d.Events == nil {
-		return 0
-	}
-	return d.Events.LastSequence()
+// pendingWait is an RPC's wait for its outcome, set up before the request goes to ACS: whatever
+// the wait needs is checked while nothing has happened yet.
+type pendingWait struct {
+	wait  time.Duration // 0: the RPC does not wait
+	after uint64        // read the call's events after this sequence
 }
 
-// await waits for the outcome when the RPC asked to (wait > 0); otherwise it returns nothing.
-func (d Deps) await(ctx context.Context, wait time.Duration, callID string, after uint64, o outcome) (*callgatev1.CallEvent, error) {
+// prepareWait readies a wait. A mid-call operation's events can only come after the log's current
+// end (LastSequence may lag other replicas' appends, which only makes the wait read a few more);
+// a new call's are all its own, from its first.
+func (d Deps) prepareWait(wait time.Duration, midCall bool) (pendingWait, error) {
 	if wait == 0 {
-		return nil, nil
+		return pendingWait{}, nil
 	}
 	if d.Events == nil {
-		return nil, status.Error(codes.FailedPrecondition, "the gateway has no event log, so it cannot wait for outcomes")
+		return pendingWait{}, status.Error(codes.FailedPrecondition, "the gateway has no event log, so it cannot wait for outcomes")
 	}
-	return awaitOutcome(ctx, d.Events, callID, after, wait, o)
+	p := pendingWait{wait: wait}
+	if midCall {
+		p.after = d.Events.LastSequence()
+	}
+	return p, nil
 }
 
-// awaitOutcome reads the call's events after `after` until one reports the operation's outcome. It
-// answers the success event; a failure event, or the call ending first, is ABORTED carrying the
-// event and its result codes; no outcome within `wait` (or the caller's deadline) is
-// DEADLINE_EXCEEDED. The log is shared by every replica, so the callback may reach any of them.
-func awaitOutcome(ctx context.Context, events *eventlog.Log, callID string, after uint64, wait time.Duration, o outcome) (*callgatev1.CallEvent, error) {
-	ctx, cancel := context.WithTimeout(ctx, wait)
+// done is the operation's identity at ACS, sent along with every error of its wait: the operation
+// happened whatever became of the wait, and a client must be able to find it (and must not place a
+// second call by retrying blindly).
+type done map[string]string
+
+// await reads the call's events until one reports the operation's outcome. It answers the success
+// event; a failure event, or the call ending first, is ABORTED carrying the event and its result
+// codes; no outcome within the wait (or the caller's deadline) is DEADLINE_EXCEEDED; a gateway
+// shutting down ends it with UNAVAILABLE. The log is shared by every replica, so the callback may
+// reach any of them. Without a wait it returns nothing.
+func (p pendingWait) await(ctx context.Context, d Deps, waits *streamRegistry, callID string, o outcome, op done) (*callgatev1.CallEvent, error) {
+	if p.wait == 0 {
+		return nil, nil
+	}
+	op["call_connection_id"] = callID
+	ctx, cancel := context.WithTimeout(ctx, p.wait)
 	defer cancel()
-	w, err := events.WatchCall(ctx, callID, after)
+	w, err := d.Events.WatchCall(ctx, callID, p.after)
 	if err != nil {
-		return nil, watchError(err, after)
+		return nil, waitError(codes.Unavailable, "WAIT_FAILED", op, "the operation was sent, but its outcome cannot be watched: %v", err)
 	}
 	defer func() { _ = w.Close() }()
+	if !waits.add(w) {
+		return nil, waitError(codes.Unavailable, "SHUTTING_DOWN", op, "the operation was sent, but the gateway is shutting down; watch call %s for its outcome", callID)
+	}
+	defer waits.remove(w)
 	for {
 		e, err := w.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				if errors.Is(ctx.Err(), context.Canceled) {
-					return nil, status.FromContextError(ctx.Err()).Err()
-				}
-				return nil, status.Errorf(codes.DeadlineExceeded,
-					"no %s or %s event within the wait; the operation may still complete: watch call %s after sequence %d",
-					shortType(o.success), shortType(o.failure), callID, w.Progress())
-			}
-			return nil, status.Errorf(codes.Unavailable, "waiting for the outcome: %v", err)
+		switch {
+		case err == nil:
+		case waits.isStopped():
+			return nil, waitError(codes.Unavailable, "SHUTTING_DOWN", op, "the operation was sent, but the gateway is shutting down; watch call %s after sequence %d for its outcome", callID, w.Progress())
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return nil, waitError(codes.DeadlineExceeded, "OUTCOME_NOT_YET_KNOWN", op,
+				"no %s or %s event within the wait; the operation may still complete: watch call %s after sequence %d",
+				shortType(o.success), shortType(o.failure), callID, w.Progress())
+		case ctx.Err() != nil:
+			return nil, status.FromContextError(ctx.Err()).Err()
+		default:
+			return nil, waitError(codes.Unavailable, "WAIT_FAILED", op, "the operation was sent, but waiting for its outcome failed: %v", err)
 		}
 		ev := &callgatev1.CallEvent{}
 		if err := proto.Unmarshal(e.Payload, ev); err != nil {
@@ -134,31 +152,41 @@ func awaitOutcome(ctx context.Context, events *eventlog.Log, callID string, afte
 		case o.matches(ev) && ev.GetType() == o.success:
 			return ev, nil
 		case o.matches(ev):
-			return nil, outcomeError(ev, shortType(ev.GetType()))
+			return nil, outcomeError(ev, shortType(ev.GetType()), op)
 		case ev.GetType() == callDisconnectedType:
-			return nil, outcomeError(ev, fmt.Sprintf("the call ended before %s or %s", shortType(o.success), shortType(o.failure)))
+			return nil, outcomeError(ev, fmt.Sprintf("the call ended before %s or %s", shortType(o.success), shortType(o.failure)), op)
 		}
 	}
 }
 
-// outcomeError is ABORTED with the event that ended the wait and its ACS result codes.
-func outcomeError(ev *callgatev1.CallEvent, what string) error {
+// waitError is a wait's failure with the operation's identity in its ErrorInfo.
+func waitError(code codes.Code, reason string, op done, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	st, err := status.New(code, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: errorDomain, Metadata: op})
+	if err != nil {
+		return status.Error(code, msg)
+	}
+	return st.Err()
+}
+
+// outcomeError is ABORTED with the event that ended the wait, its ACS result codes and the
+// operation's identity.
+func outcomeError(ev *callgatev1.CallEvent, what string, op done) error {
 	ri := ev.GetResultInformation()
 	msg := fmt.Sprintf("%s: result %d/%d", what, ri.GetCode(), ri.GetSubCode())
 	if ri.GetMessage() != "" {
 		msg += ": " + ri.GetMessage()
 	}
-	info := &errdetails.ErrorInfo{
-		Reason: upperSnake(shortType(ev.GetType())),
-		Domain: errorDomain,
-		Metadata: map[string]string{
-			"call_connection_id": ev.GetCallConnectionId(),
-			"event_id":           ev.GetId(),
-			"sequence":           strconv.FormatUint(ev.GetSequence(), 10),
-			"result_code":        strconv.Itoa(int(ri.GetCode())),
-			"result_sub_code":    strconv.Itoa(int(ri.GetSubCode())),
-		},
+	meta := map[string]string{
+		"event_id":        ev.GetId(),
+		"sequence":        strconv.FormatUint(ev.GetSequence(), 10),
+		"result_code":     strconv.Itoa(int(ri.GetCode())),
+		"result_sub_code": strconv.Itoa(int(ri.GetSubCode())),
 	}
+	for k, v := range op {
+		meta[k] = v
+	}
+	info := &errdetails.ErrorInfo{Reason: upperSnake(shortType(ev.GetType())), Domain: errorDomain, Metadata: meta}
 	st, err := status.New(codes.Aborted, msg).WithDetails(info, ev)
 	if err != nil {
 		return status.Error(codes.Aborted, msg)

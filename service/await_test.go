@@ -95,12 +95,16 @@ func TestWaitForParticipantOutcomes(t *testing.T) {
 		t.Fatalf("busy participant: %v / %v", info, failed)
 	}
 
-	// Nobody answers within the wait: DEADLINE_EXCEEDED, while the invitation rings on.
+	// Nobody answers within the wait: DEADLINE_EXCEEDED, while the invitation rings on; the error
+	// says which invitation, so the client can still cancel it.
 	ringing := s.acsUser()
 	s.script(t, ringing, map[string]any{"answerDelay": "10m"})
 	pending, err := s.Participants.AddParticipant(ctx, &callgatev1.AddParticipantRequest{CallConnectionId: id, Participant: userID(ringing), Wait: durationpb.New(200 * time.Millisecond)})
 	if status.Code(err) != codes.DeadlineExceeded {
 		t.Fatalf("unanswered add: %v, %v, want DEADLINE_EXCEEDED", pending, err)
+	}
+	if meta := errorInfo(t, err).GetMetadata(); meta["invitation_id"] == "" || meta["call_connection_id"] != id || meta["operation_context"] == "" {
+		t.Fatalf("the timed-out add does not say what it started: %v", meta)
 	}
 	// Cancel it, waiting for the cancellation, matched by invitation ID.
 	ringing2 := s.acsUser()
@@ -123,6 +127,46 @@ func TestWaitForParticipantOutcomes(t *testing.T) {
 	}
 	if removed.GetResultEvent().GetRemoveParticipantSucceeded().GetParticipant().GetRawId() != guest {
 		t.Fatalf("remove result %v", removed.GetResultEvent())
+	}
+}
+
+func errorInfo(t *testing.T, err error) *errdetails.ErrorInfo {
+	t.Helper()
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	t.Fatalf("%v has no ErrorInfo", err)
+	return nil
+}
+
+// A gateway that stops while an RPC waits ends the wait at once, and the error names the call
+// that was placed, so that the client neither loses it nor places another.
+func TestShutdownEndsWaitsWithWhatWasDone(t *testing.T) {
+	s := newStack(t)
+	callee := s.acsUser()
+	s.script(t, callee, map[string]any{"answerDelay": "10m"})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := s.Calls.CreateCall(testContext(t), &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(callee)}, Wait: durationpb.New(5 * time.Minute)})
+		errc <- err
+	}()
+	// Once the request reached ACS, stop the gateway's streams and waits: whether the wait had
+	// begun or not, the answer must name the call.
+	for path := range s.Upstream.arrived {
+		if path == "/calling/callConnections" {
+			break
+		}
+	}
+	s.StopStreams()
+	err := <-errc
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("CreateCall waiting through a shutdown: %v, want UNAVAILABLE", err)
+	}
+	info := errorInfo(t, err)
+	if info.GetReason() != "SHUTTING_DOWN" || info.GetMetadata()["call_connection_id"] == "" {
+		t.Fatalf("the error does not name the call that was placed: %v", info)
 	}
 }
 

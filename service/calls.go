@@ -20,12 +20,15 @@ func (s *CallServer) CreateCall(ctx context.Context, req *callgatev1.CreateCallR
 	if err != nil {
 		return nil, err
 	}
+	pw, err := s.deps.prepareWait(wait, false)
+	if err != nil {
+		return nil, err
+	}
 	props, err := s.deps.ACS.CreateCall(ctx, up)
 	if err != nil {
 		return nil, upstreamError(s.log, err)
 	}
-	// A new call's events are all its own: the wait reads them from the first.
-	ev, err := s.deps.await(ctx, wait, props.CallConnectionID, 0, outcomeCreate)
+	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, outcomeCreate, done{})
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +79,15 @@ func (s *CallServer) ConnectCall(ctx context.Context, req *callgatev1.ConnectCal
 	if err != nil {
 		return nil, err
 	}
+	pw, err := s.deps.prepareWait(wait, false)
+	if err != nil {
+		return nil, err
+	}
 	props, err := s.deps.ACS.Connect(ctx, up)
 	if err != nil {
 		return nil, upstreamError(s.log, err)
 	}
-	ev, err := s.deps.await(ctx, wait, props.CallConnectionID, 0, outcomeConnect)
+	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, outcomeConnect, done{})
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +108,7 @@ func (s *CallServer) connectRequest(req *callgatev1.ConnectCallRequest) (*acs.Co
 		switch {
 		case l.GroupCallId == "":
 			v.add("group_call_id", descRequired)
-		case !isCanonicalUUID(l.GroupCallId):
+		case !acs.IsUUID(l.GroupCallId):
 			v.add("group_call_id", "must be a UUID: group call IDs are")
 		}
 		up.CallLocator = acs.GroupCallLocator(l.GroupCallId)
@@ -165,12 +172,16 @@ func (s *CallServer) TransferCall(ctx context.Context, req *callgatev1.TransferC
 	if err != nil {
 		return nil, err
 	}
-	after := s.deps.resumePoint(wait)
+	pw, err := s.deps.prepareWait(wait, true)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.deps.ACS.TransferToParticipant(ctx, up)
 	if err != nil {
 		return nil, upstreamError(s.log, err)
 	}
-	ev, err := s.deps.await(ctx, wait, up.CallConnectionID, after, outcomeTransfer.withOperationContext(up.OperationContext))
+	ev, err := pw.await(ctx, s.deps, &s.streams, up.CallConnectionID, outcomeTransfer.withOperationContext(up.OperationContext),
+		done{"operation_context": up.OperationContext})
 	if err != nil {
 		return nil, err
 	}

@@ -40,8 +40,11 @@ func (v *validator) identifier(p path, id *callgatev1.CommunicationIdentifier, m
 	case *callgatev1.CommunicationIdentifier_Unknown:
 		if raw == "" {
 			v.add(p.join(".raw_id"), "required for an identifier of unknown kind")
+			return acs.Identifier{}
 		}
-		return acs.UnknownIdentifier(raw)
+		// Unknown to this API, not to ACS (a Teams extension user, say): parsed like raw_id
+		// alone, so a phone number given this way meets every phone number rule.
+		return v.rawIdentifier(p, raw, mode)
 	case *callgatev1.CommunicationIdentifier_CommunicationUser:
 		kind = "communication_user"
 		u := k.CommunicationUser.GetId()

@@ -14,11 +14,15 @@ func (s *CallServer) AnswerCall(ctx context.Context, req *callgatev1.AnswerCallR
 	if err != nil {
 		return nil, err
 	}
+	pw, err := s.deps.prepareWait(wait, false)
+	if err != nil {
+		return nil, err
+	}
 	props, err := s.deps.ACS.AnswerCall(ctx, up)
 	if err != nil {
 		return nil, upstreamError(s.log, err)
 	}
-	ev, err := s.deps.await(ctx, wait, props.CallConnectionID, 0, outcomeAnswer)
+	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, outcomeAnswer, done{})
 	if err != nil {
 		return nil, err
 	}

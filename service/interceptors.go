@@ -27,32 +27,9 @@ type callConnectionIDGetter interface{ GetCallConnectionId() string }
 // callGetter is every response that describes a call (CreateCall, AnswerCall, ConnectCall, GetCall).
 type callGetter interface{ GetCall() *callgatev1.Call }
 
-// LogOption changes what the per-RPC log line shows.
-type LogOption func(*logConfig)
-
-type logConfig struct {
-	maskPhoneNumbers bool
-}
-
-// WithPhoneMasking hides the middle digits of phone numbers in the log line (an upstream error
-// message can quote one): +16471234567 is logged as +1647*****67. Deps.MaskPhoneNumbers is the
-// setting this follows.
-func WithPhoneMasking(on bool) LogOption {
-	return func(c *logConfig) { c.maskPhoneNumbers = on }
-}
-
-func newLogConfig(opts []LogOption) logConfig {
-	var c logConfig
-	for _, o := range opts {
-		o(&c)
-	}
-	return c
-}
-
 // UnaryInterceptor logs one line per RPC (method, code, duration, call connection and correlation
 // IDs) and turns a panic into Internal instead of a dead process.
-func UnaryInterceptor(log *zap.Logger, opts ...LogOption) grpc.UnaryServerInterceptor {
-	cfg := newLogConfig(opts)
+func UnaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
 		defer func() {
@@ -60,7 +37,7 @@ func UnaryInterceptor(log *zap.Logger, opts ...LogOption) grpc.UnaryServerInterc
 				log.Error("panic in RPC handler", zap.String("method", info.FullMethod), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
-			cfg.logRPC(log, info.FullMethod, start, err, req, resp, isSlow(req, time.Since(start)))
+			logRPC(log, info.FullMethod, start, err, req, resp, isSlow(req, time.Since(start)))
 		}()
 		return handler(ctx, req)
 	}
@@ -68,8 +45,7 @@ func UnaryInterceptor(log *zap.Logger, opts ...LogOption) grpc.UnaryServerInterc
 
 // StreamInterceptor logs one line per stream when it ends, with the call it watched. Streams last
 // as long as calls do, so their duration never makes the line a warning.
-func StreamInterceptor(log *zap.Logger, opts ...LogOption) grpc.StreamServerInterceptor {
-	cfg := newLogConfig(opts)
+func StreamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 		start := time.Now()
 		rs := &requestRecorder{ServerStream: ss}
@@ -78,7 +54,7 @@ func StreamInterceptor(log *zap.Logger, opts ...LogOption) grpc.StreamServerInte
 				log.Error("panic in stream handler", zap.String("method", info.FullMethod), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
-			cfg.logRPC(log, info.FullMethod, start, err, rs.request, nil, false)
+			logRPC(log, info.FullMethod, start, err, rs.request, nil, false)
 		}()
 		return handler(srv, rs)
 	}
@@ -108,7 +84,7 @@ func isSlow(req any, d time.Duration) bool {
 	return d > slowRPC
 }
 
-func (cfg logConfig) logRPC(log *zap.Logger, method string, start time.Time, err error, req, resp any, slow bool) {
+func logRPC(log *zap.Logger, method string, start time.Time, err error, req, resp any, slow bool) {
 	d := time.Since(start)
 	code := status.Code(err)
 	if errors.Is(err, context.Canceled) {
@@ -154,11 +130,7 @@ func (cfg logConfig) logRPC(log *zap.Logger, method string, start time.Time, err
 			}
 			fields = append(fields, zap.String("acs_code", info.GetReason()))
 		}
-		msg := st.Message()
-		if cfg.maskPhoneNumbers {
-			msg = maskPhoneNumbers(msg)
-		}
-		fields = append(fields, zap.String("error", msg))
+		fields = append(fields, zap.String("error", st.Message()))
 	}
 	if correlationID != "" {
 		fields = append(fields, zap.String("correlation_id", correlationID))

@@ -98,7 +98,7 @@ func transfereeNotFound(t *testing.T, s *stack, number string) map[string]any {
 }
 
 // The acs client logs a failed attempt's URL, and GetParticipant's URL carries the raw ID: with
-// masking on, the number is masked there too (service.PhoneMaskingCore on the acs logger).
+// masking on, the number is masked there too (service.PhoneMaskingCore on the process's logger).
 func TestACSLogLinesMaskPhoneNumbers(t *testing.T) {
 	s := newStack(t, withPhoneMasking(), withEmulator(func(c *emulator.Config) { c.Faults.Latency = time.Minute }))
 	ctx, cancel := context.WithTimeout(testContext(t), 200*time.Millisecond)

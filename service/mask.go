@@ -51,10 +51,10 @@ func maskDigits(d []byte) {
 }
 
 // PhoneMaskingCore wraps a zap core so that phone numbers in the message and in string and error
-// fields are masked as maskPhoneNumbers does. It is for loggers handed to code that is not the
-// gateway's own: the acs client logs the request URL in its transport errors, and a participant's
-// URL carries its raw ID (4:+1...). Wire it with
-// zap.WrapCore(service.PhoneMaskingCore) where Deps.MaskPhoneNumbers is set.
+// fields are masked as maskPhoneNumbers does, whoever logs them: an upstream error can quote a
+// number, the acs client logs request URLs (a participant's carries its raw ID, 4:+1...), the
+// event log the identity an incoming call was placed to. Wire it on the process's logger with
+// zap.WrapCore(service.PhoneMaskingCore).
 func PhoneMaskingCore(c zapcore.Core) zapcore.Core { return maskingCore{Core: c} }
 
 type maskingCore struct{ zapcore.Core }

@@ -14,12 +14,16 @@ func (s *ParticipantServer) AddParticipant(ctx context.Context, req *callgatev1.
 	if err != nil {
 		return nil, err
 	}
-	after := s.deps.resumePoint(wait)
+	pw, err := s.deps.prepareWait(wait, true)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.deps.ACS.AddParticipant(ctx, up)
 	if err != nil {
 		return nil, upstreamError(s.log, err)
 	}
-	ev, err := s.deps.await(ctx, wait, up.CallConnectionID, after, outcomeAdd.withOperationContext(up.OperationContext))
+	ev, err := pw.await(ctx, s.deps, &s.waits, up.CallConnectionID, outcomeAdd.withOperationContext(up.OperationContext),
+		done{"invitation_id": res.InvitationID, "operation_context": up.OperationContext})
 	if err != nil {
 		return nil, err
 	}
@@ -81,12 +85,16 @@ func (s *ParticipantServer) CancelAddParticipant(ctx context.Context, req *callg
 		OperationCallbackURI: req.GetOperationCallbackUri(),
 		Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
 	}
-	after := s.deps.resumePoint(wait)
+	pw, err := s.deps.prepareWait(wait, true)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.deps.ACS.CancelAddParticipant(ctx, up)
 	if err != nil {
 		return nil, upstreamError(s.log, err)
 	}
-	ev, err := s.deps.await(ctx, wait, up.CallConnectionID, after, outcomeCancel.withInvitationID(up.InvitationID))
+	ev, err := pw.await(ctx, s.deps, &s.waits, up.CallConnectionID, outcomeCancel.withInvitationID(up.InvitationID),
+		done{"invitation_id": up.InvitationID, "operation_context": up.OperationContext})
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +125,16 @@ func (s *ParticipantServer) RemoveParticipant(ctx context.Context, req *callgate
 	if wait > 0 {
 		up.OperationContext = operationContextFor(up.OperationContext, req.GetRequestId())
 	}
-	after := s.deps.resumePoint(wait)
+	pw, err := s.deps.prepareWait(wait, true)
+	if err != nil {
+		return nil, err
+	}
 	res, err := s.deps.ACS.RemoveParticipant(ctx, up)
 	if err != nil {
 		return nil, upstreamError(s.log, err)
 	}
-	ev, err := s.deps.await(ctx, wait, up.CallConnectionID, after, outcomeRemove.withOperationContext(up.OperationContext))
+	ev, err := pw.await(ctx, s.deps, &s.waits, up.CallConnectionID, outcomeRemove.withOperationContext(up.OperationContext),
+		done{"operation_context": up.OperationContext})
 	if err != nil {
 		return nil, err
 	}

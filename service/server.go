@@ -30,9 +30,7 @@ type Deps struct {
 	// Heartbeat is how often an idle WatchCall or WatchIncomingCalls stream carries a heartbeat;
 	// 0 means DefaultHeartbeat.
 	Heartbeat time.Duration
-	// MaskPhoneNumbers hides the digits of phone numbers in logs.
-	MaskPhoneNumbers bool
-	Logger           *zap.Logger
+	Logger    *zap.Logger
 }
 
 func (d Deps) withDefaults() Deps {
@@ -60,10 +58,11 @@ func NewCallServer(deps Deps) *CallServer {
 }
 
 // StopStreams ends every open WatchCall and WatchIncomingCalls stream with UNAVAILABLE and its
-// resume point, and refuses new ones, so that a graceful stop does not wait for calls to end.
+// resume point, and every RPC waiting for its outcome, and refuses new ones, so that a graceful
+// stop does not wait for calls to end.
 func (s *CallServer) StopStreams() { s.streams.stop() }
 
-// streamRegistry holds the watchers of open streams, so StopStreams can end them. A map entry
+// streamRegistry holds the watchers of open streams and waits, so StopStreams can end them. A map entry
 // per stream costs far less than a context per stream would, and thousands of streams are idle.
 type streamRegistry struct {
 	mu      sync.Mutex
@@ -111,9 +110,14 @@ func (r *streamRegistry) stop() {
 // ParticipantServer serves callgate.v1.ParticipantService.
 type ParticipantServer struct {
 	callgatev1.UnsafeParticipantServiceServer
-	deps Deps
-	log  *zap.Logger
+	deps  Deps
+	log   *zap.Logger
+	waits streamRegistry
 }
+
+// StopWaits ends every RPC waiting for its outcome with UNAVAILABLE and the operation's identity,
+// and refuses new waits, so that a graceful stop does not wait for invitations to ring out.
+func (s *ParticipantServer) StopWaits() { s.waits.stop() }
 
 // NewParticipantServer returns the ParticipantService implementation.
 func NewParticipantServer(deps Deps) *ParticipantServer {

@@ -61,6 +61,8 @@ type stack struct {
 	Deps service.Deps
 	// Logs holds every log line of the gateway (interceptor, handlers, acs client).
 	Logs *logSink
+	// StopStreams ends open streams and waits, as a gateway shutting down does.
+	StopStreams func()
 	// secrets are what must never appear in a log line or an error: the access key and the
 	// callback URL's secret.
 	secrets []string
@@ -94,7 +96,7 @@ func withUpstreamWrapper(w func(http.Handler) http.Handler) stackOption {
 // withDeps adjusts the servers' dependencies before they are built.
 func withDeps(f func(*service.Deps)) stackOption { return func(c *stackConfig) { c.deps = f } }
 
-// withPhoneMasking turns on Deps.MaskPhoneNumbers and the interceptor's masking.
+// withPhoneMasking masks phone numbers in every log line, as --mask-phone-numbers does.
 func withPhoneMasking() stackOption { return func(c *stackConfig) { c.maskPhones = true } }
 
 // withProductionLogging logs as `callgate serve` does (JSON, Info) to io.Discard instead of
@@ -120,6 +122,10 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	log := zap.New(s.Logs.core())
 	if cfg.logger != nil {
 		log = cfg.logger
+	}
+	if cfg.maskPhones {
+		// As cmd/callgate wires it: every line of the process, whoever logs it.
+		log = log.WithOptions(zap.WrapCore(service.PhoneMaskingCore))
 	}
 
 	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: zap.NewNop()})
@@ -157,34 +163,30 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	// The emulator stops delivering before the callbacks server goes (cleanups run last first).
 	t.Cleanup(func() { _ = emu.Close(); emuServer.Close() })
 
-	acsLog := log.Named("acs")
-	if cfg.maskPhones {
-		// The acs client logs request URLs, which carry participant raw IDs, in transport errors.
-		acsLog = acsLog.WithOptions(zap.WrapCore(service.PhoneMaskingCore))
-	}
-	client, err := acs.NewClientFromConnectionString(emu.ConnectionString(emuServer.URL), acs.Config{Logger: acsLog, Retry: cfg.retry})
+	client, err := acs.NewClientFromConnectionString(emu.ConnectionString(emuServer.URL), acs.Config{Logger: log.Named("acs"), Retry: cfg.retry})
 	if err != nil {
 		t.Fatalf("acs client: %v", err)
 	}
 	s.ACS = client
 
 	s.Deps = service.Deps{
-		ACS:              client,
-		Events:           events,
-		CallbackURL:      cb.CallbackURL(cbServer.URL),
-		MaskPhoneNumbers: cfg.maskPhones,
-		Logger:           log,
+		ACS:         client,
+		Events:      events,
+		CallbackURL: cb.CallbackURL(cbServer.URL),
+		Logger:      log,
 	}
 	if cfg.deps != nil {
 		cfg.deps(&s.Deps)
 	}
 	calls := service.NewCallServer(s.Deps)
+	participants := service.NewParticipantServer(s.Deps)
+	s.StopStreams = func() { calls.StopStreams(); participants.StopWaits() }
 	srv := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(service.UnaryInterceptor(log, service.WithPhoneMasking(cfg.maskPhones))),
-		grpc.ChainStreamInterceptor(service.StreamInterceptor(log, service.WithPhoneMasking(cfg.maskPhones))),
+		grpc.ChainUnaryInterceptor(service.UnaryInterceptor(log)),
+		grpc.ChainStreamInterceptor(service.StreamInterceptor(log)),
 	)
 	callgatev1.RegisterCallServiceServer(srv, calls)
-	callgatev1.RegisterParticipantServiceServer(srv, service.NewParticipantServer(s.Deps))
+	callgatev1.RegisterParticipantServiceServer(srv, participants)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)

@@ -46,7 +46,7 @@ func (v *validator) required(field, value string) {
 }
 
 func (v *validator) requestID(field, id string) {
-	if id != "" && !isCanonicalUUID(id) {
+	if id != "" && !acs.IsUUID(id) {
 		v.add(field, descUUID)
 	}
 }

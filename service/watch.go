@@ -37,18 +37,19 @@ func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.Ser
 		return watchError(err, req.GetAfterSequence())
 	}
 	field := zap.String("call_connection_id", callID)
-	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, error) {
+	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, bool, error) {
 		eventType, err := storedEventType(e.Payload)
 		if err != nil {
 			s.log.Error("unreadable event in the log", field, zap.Uint64("sequence", e.Seq), zap.Error(err))
-			return false, resumableError(codes.DataLoss, "UNREADABLE_EVENT", e.Seq, "event %d of the log cannot be read; resume after it", e.Seq)
+			return false, false, resumableError(codes.DataLoss, "UNREADABLE_EVENT", e.Seq, "event %d of the log cannot be read; resume after it", e.Seq)
 		}
-		if len(req.GetEventTypes()) == 0 || slices.Contains(req.GetEventTypes(), eventType) {
+		sent := len(req.GetEventTypes()) == 0 || slices.Contains(req.GetEventTypes(), eventType)
+		if sent {
 			if err := stream.Send(storedCallEvent(e.Payload, e.Seq)); err != nil {
-				return false, err
+				return false, false, err
 			}
 		}
-		return eventType == callDisconnectedType, nil
+		return sent, eventType == callDisconnectedType, nil
 	}, func(hb *callgatev1.Heartbeat) error {
 		return stream.Send(&callgatev1.WatchCallResponse{Item: &callgatev1.WatchCallResponse_Heartbeat{Heartbeat: hb}})
 	})
@@ -70,46 +71,54 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 		return watchError(err, 0)
 	}
 	field := zap.String("group", req.GetGroup())
-	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, error) {
+	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, bool, error) {
 		if err := stream.Send(storedIncomingCall(e.Payload, e.Seq)); err != nil {
 			_ = e.Nak()
-			return false, err
+			return false, false, err
 		}
 		// Acknowledged once gRPC has taken it, so a group offers it to another member only if
 		// this one never got it.
 		if err := e.Ack(ctx); err != nil {
 			s.log.Warn("cannot acknowledge incoming call", field, zap.Uint64("sequence", e.Seq), zap.Error(err))
 		}
-		return false, nil
+		return true, false, nil
 	}, func(hb *callgatev1.Heartbeat) error {
 		return stream.Send(&callgatev1.WatchIncomingCallsResponse{Item: &callgatev1.WatchIncomingCallsResponse_Heartbeat{Heartbeat: hb}})
 	})
 }
 
 // pump is the send loop of a stream: it takes the watcher's entries (the watcher is the producer,
-// with its own bounded queue) and hands each to send, with a heartbeat whenever the stream was idle
-// for the heartbeat interval. send returns true to end the stream with OK. It owns w and closes it.
-func (s *CallServer) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, send func(eventlog.Entry) (bool, error), heartbeat func(*callgatev1.Heartbeat) error) error {
+// with its own bounded queue) and hands each to send, which says whether it sent it (a filter may
+// skip it) and whether the stream is done (it then ends with OK). A heartbeat goes out whenever
+// nothing was sent for the heartbeat interval, also while skipped entries keep coming, so that a
+// filtering watcher's resume point moves on. It owns w and closes it.
+func (s *CallServer) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, send func(eventlog.Entry) (sent, done bool, err error), heartbeat func(*callgatev1.Heartbeat) error) error {
 	defer func() { _ = w.Close() }()
 	if !s.streams.add(w) {
 		return resumableError(codes.Unavailable, "SHUTTING_DOWN", w.Progress(), "the gateway is shutting down; try another replica")
 	}
 	defer s.streams.remove(w)
+	lastSent := time.Now()
 	for {
-		e, err := w.NextWithin(ctx, s.deps.Heartbeat)
+		e, err := w.NextWithin(ctx, max(s.deps.Heartbeat-time.Since(lastSent), time.Millisecond))
 		switch {
 		case err == nil:
-			done, err := send(e)
+			sent, done, err := send(e)
 			if err != nil || done {
 				return err
 			}
-		case errors.Is(err, eventlog.ErrIdle):
+			if sent {
+				lastSent = time.Now()
+			}
+		case !errors.Is(err, eventlog.ErrIdle):
+			return s.streamEnded(ctx, w, field, err)
+		}
+		if time.Since(lastSent) >= s.deps.Heartbeat {
 			hb := &callgatev1.Heartbeat{LatestSequence: w.Progress(), Time: timestamppb.New(time.Now())}
 			if err := heartbeat(hb); err != nil {
 				return err
 			}
-		default:
-			return s.streamEnded(ctx, w, field, err)
+			lastSent = time.Now()
 		}
 	}
 }

@@ -141,6 +141,48 @@ func TestWatchCallResumeFilterAndHeartbeat(t *testing.T) {
 	}
 }
 
+// A filtering watcher on a busy call still gets heartbeats, with a resume point that moves past
+// the events it skipped, while those events keep coming.
+func TestFilteredWatcherGetsHeartbeatsOnABusyCall(t *testing.T) {
+	r := newReplica(t, openLog(t, eventlog.Config{}), 50*time.Millisecond)
+	ctx := testContext(t)
+	const callID = "call-busy"
+	r.post(t, cloudEvent("first", callID, "ParticipantsUpdated", nil))
+	s := watch(t, ctx, r, &callgatev1.WatchCallRequest{CallConnectionId: callID, EventTypes: []string{"Microsoft.Communication.CallConnected"}})
+	advanced := make(chan uint64, 1)
+	go func() {
+		var first uint64
+		for {
+			m, err := s.Recv()
+			if err != nil {
+				return
+			}
+			hb := m.GetHeartbeat()
+			if hb == nil {
+				continue
+			}
+			if first == 0 {
+				first = hb.GetLatestSequence()
+			} else if hb.GetLatestSequence() > first {
+				advanced <- hb.GetLatestSequence()
+				return
+			}
+		}
+	}()
+	// Skipped events arrive faster than the heartbeat interval until a heartbeat shows progress.
+	for i := 0; ; i++ {
+		select {
+		case <-advanced:
+			return
+		case <-ctx.Done():
+			t.Fatal("no heartbeat while skipped events kept coming")
+		default:
+		}
+		r.post(t, cloudEvent(fmt.Sprintf("busy-%d", i), callID, "ParticipantsUpdated", nil))
+		time.Sleep(5 * time.Millisecond) // paces the producer: faster than the 50 ms heartbeat
+	}
+}
+
 func TestWatchCallRejectsBadRequestsAndLostResumePoints(t *testing.T) {
 	r := newReplica(t, openLog(t, eventlog.Config{MaxMsgs: 5}), time.Hour)
 	ctx := testContext(t)

@@ -237,10 +237,12 @@ func (c *config) validateServe() error {
 	if c.PublicURL == "" {
 		return fmt.Errorf("missing setting %s: ACS posts call events there", settingName("public-url"))
 	}
-	if c.CallbackSecret == "" && c.CallbackAudience == "" {
-		return fmt.Errorf("missing setting %s or %s: callbacks must be authenticated", settingName("callback-secret"), settingName("callback-audience"))
+	// ACS's callbacks can be checked by their JWT, but Event Grid's carry nothing but the URL's
+	// secret: it is always required.
+	if c.CallbackSecret == "" {
+		return fmt.Errorf("missing setting %s: it authenticates callbacks and Event Grid deliveries", settingName("callback-secret"))
 	}
-	if c.CallbackSecret != "" && len(c.CallbackSecret) < minSecretLen {
+	if len(c.CallbackSecret) < minSecretLen {
 		return fmt.Errorf("invalid setting %s: shorter than %d characters", settingName("callback-secret"), minSecretLen)
 	}
 	if c.CallbackAudience != "" {

@@ -32,7 +32,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
+	log, err := newLogger(cfg.LogLevel, cfg.LogFormat, cfg.MaskPhoneNumbers)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 	}
 	defer stopEmulator()
 
-	client, err := acs.NewClientFromConnectionString(em.ConnectionString(emURL), acs.Config{Logger: acsLogger(cfg, log)})
+	client, err := acs.NewClientFromConnectionString(em.ConnectionString(emURL), acs.Config{Logger: log.Named("acs")})
 	if err != nil {
 		lns.close()
 		return err

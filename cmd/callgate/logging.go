@@ -3,10 +3,13 @@ package main
 import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/callgate/callgate/service"
 )
 
 // newLogger builds the process logger: JSON for machines in `serve`, console for people in `dev`.
-func newLogger(level, format string) (*zap.Logger, error) {
+// With maskPhones, every line's phone numbers are masked, whichever package logs them.
+func newLogger(level, format string, maskPhones bool) (*zap.Logger, error) {
 	lvl, err := zapcore.ParseLevel(level)
 	if err != nil {
 		return nil, err
@@ -20,5 +23,9 @@ func newLogger(level, format string) (*zap.Logger, error) {
 	cfg.DisableStacktrace = lvl > zapcore.DebugLevel
 	cfg.EncoderConfig.TimeKey = "time"
 	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
-	return cfg.Build()
+	var opts []zap.Option
+	if maskPhones {
+		opts = append(opts, zap.WrapCore(service.PhoneMaskingCore))
+	}
+	return cfg.Build(opts...)
 }

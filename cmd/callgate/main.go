@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv
 	case "dev":
 		return runDev(ctx, args[1:], stdout, stderr, lookupEnv)
 	case "emulator":
-		log, err := newLogger("info", "console")
+		log, err := newLogger("info", "console", false)
 		if err != nil {
 			return err
 		}

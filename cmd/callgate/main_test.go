@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
 // TestMain lets a test run this binary's main as a child process, to send it real signals.
@@ -43,7 +52,8 @@ func TestBadSettingFailsStartWithItsName(t *testing.T) {
 		{"malformed connection string", []string{"serve", "--public-url", "https://gw.example"}, map[string]string{"CALLGATE_ACS_CONNECTION_STRING": "endpoint=https://x/;accesskey=c2VjcmV0LWtleQ===="}, "--acs-connection-string (CALLGATE_ACS_CONNECTION_STRING)"},
 		{"missing public url", []string{"serve", "--acs-connection-string", secret}, nil, "--public-url (CALLGATE_PUBLIC_URL)"},
 		{"bad public url", []string{"serve", "--acs-connection-string", secret, "--public-url", "gw.example"}, nil, "--public-url (CALLGATE_PUBLIC_URL)"},
-		{"no callback authentication", []string{"serve", "--acs-connection-string", secret, "--public-url", "https://gw.example"}, nil, "--callback-secret (CALLGATE_CALLBACK_SECRET)"},
+		{"no callback secret", []string{"serve", "--acs-connection-string", secret, "--public-url", "https://gw.example"}, nil, "--callback-secret (CALLGATE_CALLBACK_SECRET)"},
+		{"JWT but no callback secret", []string{"serve", "--acs-connection-string", secret, "--public-url", "https://gw.example", "--callback-audience", "r"}, nil, "--callback-secret (CALLGATE_CALLBACK_SECRET)"},
 		{"short callback secret", []string{"serve", "--acs-connection-string", secret, "--public-url", "https://gw.example"}, map[string]string{"CALLGATE_CALLBACK_SECRET": "c2VjcmV0LWtleQ"}, "--callback-secret (CALLGATE_CALLBACK_SECRET)"},
 		{"both ACS credentials", []string{"serve", "--acs-connection-string", secret, "--acs-endpoint", "https://x.communication.azure.com"}, nil, "--acs-endpoint (CALLGATE_ACS_ENDPOINT)"},
 		{"bad nats url", []string{"serve"}, map[string]string{"CALLGATE_NATS_URL": "::c2VjcmV0LWtleQ"}, "--nats-url (CALLGATE_NATS_URL)"},
@@ -92,13 +102,14 @@ func TestUnknownCommand(t *testing.T) {
 	}
 }
 
-// TestSIGTERMStopsCleanly runs `callgate dev` as a child process, waits until it serves, sends
-// SIGTERM and expects a clean exit.
+// TestSIGTERMStopsCleanly runs `callgate dev` as a child process with an open WatchCall stream
+// and a CreateCall waiting for an answer that never comes, sends SIGTERM and expects both to be
+// ended with their resume point or the call they placed, and a clean exit.
 func TestSIGTERMStopsCleanly(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		"CALLGATE_TEST_RUN_MAIN=1",
-		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0 --shutdown-grace 5s",
+		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0 --answer-delay 10m --heartbeat 100ms --shutdown-grace 60s",
 	)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -111,30 +122,64 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 
-	httpAddr := make(chan string, 1)
+	addrs := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		var grpcAddr, httpAddr string
 		for sc.Scan() {
-			var grpcAddr, addr string
-			if n, _ := fmt.Sscanf(sc.Text(), "callgate dev: gRPC on %s HTTP on %s", &grpcAddr, &addr); n == 2 {
-				httpAddr <- addr
+			_, _ = fmt.Sscanf(sc.Text(), "callgate dev: gRPC on %s HTTP on %s", &grpcAddr, &httpAddr)
+			if rest, ok := strings.CutPrefix(sc.Text(), "ACS emulator on "); ok {
+				emulatorURL, _, _ := strings.Cut(rest, " ")
+				addrs <- [2]string{strings.TrimSuffix(grpcAddr, ","), emulatorURL}
 			}
 		}
 	}()
-	var addr string
+	var a [2]string
 	select {
-	case addr = <-httpAddr:
+	case a = <-addrs:
 	case <-time.After(60 * time.Second):
 		t.Fatalf("dev did not report its addresses; stderr:\n%s", stderr.String())
 	}
-	resp, err := http.Get("http://" + addr + "/healthz")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := grpc.NewClient(a[0], grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = resp.Body.Close()
+	defer conn.Close()
+	calls := callgatev1.NewCallServiceClient(conn)
+
+	created, err := calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{{RawId: "8:acs:watched"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := calls.WatchCall(ctx, &callgatev1.WatchCallRequest{CallConnectionId: created.GetCall().GetCallConnectionId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A heartbeat says the stream is being served.
+	if m, err := stream.Recv(); err != nil || m.GetHeartbeat() == nil {
+		t.Fatalf("first message %v, %v: want a heartbeat", m, err)
+	}
+	waiting := make(chan error, 1)
+	go func() {
+		_, err := calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{{RawId: "8:acs:never-answers"}}, Wait: durationpb.New(5 * time.Minute)})
+		waiting <- err
+	}()
+	waitForCalls(t, ctx, a[1], 2)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	for err == nil {
+		_, err = stream.Recv() // heartbeats until the end
+	}
+	if status.Code(err) != codes.Unavailable || !strings.Contains(status.Convert(err).Message(), "resume") {
+		t.Errorf("WatchCall through SIGTERM: %v, want UNAVAILABLE with a resume point", err)
+	}
+	err = <-waiting
+	if status.Code(err) != codes.Unavailable || !strings.Contains(status.Convert(err).Message(), "shutting down") {
+		t.Errorf("a waiting CreateCall through SIGTERM: %v, want UNAVAILABLE naming the call it placed", err)
 	}
 	waitErr := make(chan error, 1)
 	go func() { waitErr <- cmd.Wait() }()
@@ -143,10 +188,30 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("still running 30s after SIGTERM; stderr:\n%s", stderr.String())
+	case <-ctx.Done():
+		t.Fatalf("still running after SIGTERM; stderr:\n%s", stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "stopped") {
 		t.Errorf("no 'stopped' log line; stderr:\n%s", stderr.String())
 	}
+}
+
+// waitForCalls waits until the emulator at emulatorURL has n calls (through its control API:
+// there is no event to wait on in another process, so it asks again every few milliseconds).
+func waitForCalls(t *testing.T, ctx context.Context, emulatorURL string, n int) {
+	t.Helper()
+	for ctx.Err() == nil {
+		resp, err := http.Get(emulatorURL + "/emulator/v1/calls")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls []json.RawMessage
+		err = json.NewDecoder(resp.Body).Decode(&calls)
+		_ = resp.Body.Close()
+		if err == nil && len(calls) >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the calls did not reach the emulator")
 }

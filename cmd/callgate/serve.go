@@ -10,7 +10,6 @@ import (
 
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/callbacks"
-	"github.com/callgate/callgate/service"
 )
 
 // runServe runs the gateway for production.
@@ -24,7 +23,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, lookupEnv fu
 	if err := cfg.validateServe(); err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
+	log, err := newLogger(cfg.LogLevel, cfg.LogFormat, cfg.MaskPhoneNumbers)
 	if err != nil {
 		return err
 	}
@@ -48,7 +47,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, lookupEnv fu
 // newACSClient authenticates with the connection string's key, or with Microsoft Entra ID
 // (DefaultAzureCredential: managed identity, workload identity, environment) for an endpoint.
 func newACSClient(cfg config, log *zap.Logger) (*acs.Client, error) {
-	acsCfg := acs.Config{APIVersion: cfg.ACSAPIVersion, Logger: acsLogger(cfg, log)}
+	acsCfg := acs.Config{APIVersion: cfg.ACSAPIVersion, Logger: log.Named("acs")}
 	if cfg.ACSConnectionString != "" {
 		return acs.NewClientFromConnectionString(cfg.ACSConnectionString, acsCfg)
 	}
@@ -86,14 +85,4 @@ func runGateway(ctx context.Context, cfg config, log *zap.Logger, lns *listeners
 		log.Warn("closing the event log", zap.Error(err))
 	}
 	return serveErr
-}
-
-// acsLogger is the acs client's logger: its lines can quote request URLs, which carry participant
-// raw IDs such as phone numbers, so it masks them when the gateway does.
-func acsLogger(cfg config, log *zap.Logger) *zap.Logger {
-	l := log.Named("acs")
-	if cfg.MaskPhoneNumbers {
-		l = l.WithOptions(zap.WrapCore(service.PhoneMaskingCore))
-	}
-	return l
 }

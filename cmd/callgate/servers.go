@@ -85,10 +85,9 @@ func (l *listeners) close() {
 func newGateway(cfg config, log *zap.Logger, lns *listeners, comp components) (g *gateway, err error) {
 	g = &gateway{log: log, grace: cfg.ShutdownGrace, comp: comp, grpcLn: lns.grpc, httpLn: lns.http}
 
-	masking := service.WithPhoneMasking(cfg.MaskPhoneNumbers)
 	g.grpc = grpc.NewServer(
-		grpc.ChainUnaryInterceptor(service.UnaryInterceptor(log, masking)),
-		grpc.ChainStreamInterceptor(service.StreamInterceptor(log, masking)),
+		grpc.ChainUnaryInterceptor(service.UnaryInterceptor(log)),
+		grpc.ChainStreamInterceptor(service.StreamInterceptor(log)),
 	)
 	callgatev1.RegisterCallServiceServer(g.grpc, comp.calls)
 	callgatev1.RegisterParticipantServiceServer(g.grpc, comp.participants)

@@ -42,12 +42,11 @@ func openStack(ctx context.Context, cfg config, log *zap.Logger, client *acs.Cli
 		return nil, err
 	}
 	deps := service.Deps{
-		ACS:              client,
-		Events:           events,
-		CallbackURL:      handler.CallbackURL(publicURL),
-		Heartbeat:        cfg.Heartbeat,
-		MaskPhoneNumbers: cfg.MaskPhoneNumbers,
-		Logger:           log,
+		ACS:         client,
+		Events:      events,
+		CallbackURL: handler.CallbackURL(publicURL),
+		Heartbeat:   cfg.Heartbeat,
+		Logger:      log,
 	}
 	return &stack{
 		events:       events,
@@ -63,7 +62,10 @@ func (s *stack) components() components {
 		participants: s.participants,
 		callbacks:    s.callbacks,
 		ready:        s.events.Ready,
-		stopStreams:  s.calls.StopStreams,
+		stopStreams: func() {
+			s.calls.StopStreams()
+			s.participants.StopWaits()
+		},
 	}
 }
 
