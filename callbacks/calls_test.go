@@ -276,6 +276,8 @@ func TestMalformedAndOversizedBodies(t *testing.T) {
 		{"event without a call", `[{"id":"x","type":"Microsoft.Communication.CallConnected","data":{}}]`, http.StatusBadRequest},
 		{"data not an object", `[{"id":"x","type":"T","source":"calling/callConnections/c","data":[1]}]`, http.StatusBadRequest},
 		{"too large", `[` + strings.Repeat(" ", 65<<10) + `]`, http.StatusRequestEntityTooLarge},
+		// A 400, not a 503: delivering it again could never store it.
+		{"call ID too long for the log", `[{"id":"x","type":"T","data":{"callConnectionId":"` + strings.Repeat("c", 2000) + `"}}]`, http.StatusBadRequest},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if resp := f.post(t, f.callsURL(), "application/json", "", c.body); resp.StatusCode != c.want {

@@ -153,6 +153,11 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 		parsed = append(parsed, ev)
 	}
 	appended, err := h.store.AppendCalls(r.Context(), batch)
+	if errors.Is(err, eventlog.ErrInvalidArgument) {
+		// Delivering it again would not help: refuse it.
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if err != nil {
 		// 503 makes ACS deliver again; the event IDs make that safe.
 		h.log.Warn("cannot store callback events; asking ACS to deliver again", zap.Int("events", len(batch)), zap.Error(err))

@@ -14,6 +14,14 @@ func (e *Emulator) checkCallbackURI(field, raw string) *apiError {
 	return nil
 }
 
+// checkOperationCallbackURI checks an operation's optional callback override.
+func (e *Emulator) checkOperationCallbackURI(raw string) *apiError {
+	if raw == "" {
+		return nil
+	}
+	return e.checkCallbackURI("OperationCallbackUri", raw)
+}
+
 // createCall is POST /calling/callConnections: ring every target; the first
 // to answer connects the call (CallConnected + ParticipantsUpdated); when all
 // fail the call fails (CreateCallFailed + CallDisconnected).
@@ -451,10 +459,8 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 	if err != nil {
 		return 0, nil, errBadRequest("%v.", err)
 	}
-	if req.OperationCallbackURI != "" {
-		if aerr := e.checkCallbackURI("OperationCallbackUri", req.OperationCallbackURI); aerr != nil {
-			return 0, nil, aerr
-		}
+	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+		return 0, nil, aerr
 	}
 	var transferee *identifierModel
 	if req.Transferee != nil {

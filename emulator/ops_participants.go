@@ -58,10 +58,8 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 			timeout = time.Duration(s) * time.Second
 		}
 	}
-	if req.OperationCallbackURI != "" {
-		if aerr := e.checkCallbackURI("OperationCallbackUri", req.OperationCallbackURI); aerr != nil {
-			return 0, nil, aerr
-		}
+	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+		return 0, nil, aerr
 	}
 	if req.SourceCallerIDNumber != nil && !validPhoneNumber(req.SourceCallerIDNumber.Value) {
 		return 0, nil, errBadRequest("The field SourceCallerIdNumber is not an E.164 phone number.")
@@ -127,10 +125,8 @@ func (e *Emulator) cancelAddParticipant(rc *restCall) (int, any, *apiError) {
 	if req.InvitationID == "" {
 		return 0, nil, errBadRequest("The field InvitationId is required.")
 	}
-	if req.OperationCallbackURI != "" {
-		if aerr := e.checkCallbackURI("OperationCallbackUri", req.OperationCallbackURI); aerr != nil {
-			return 0, nil, aerr
-		}
+	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
@@ -166,10 +162,8 @@ func (e *Emulator) removeParticipant(rc *restCall) (int, any, *apiError) {
 	if err != nil {
 		return 0, nil, errBadRequest("%v.", err)
 	}
-	if req.OperationCallbackURI != "" {
-		if aerr := e.checkCallbackURI("OperationCallbackUri", req.OperationCallbackURI); aerr != nil {
-			return 0, nil, aerr
-		}
+	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
@@ -259,10 +253,8 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 		}
 		targets = append(targets, t)
 	}
-	if req.OperationCallbackURI != "" {
-		if aerr := e.checkCallbackURI("OperationCallbackUri", req.OperationCallbackURI); aerr != nil {
-			return 0, nil, aerr
-		}
+	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()

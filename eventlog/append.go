@@ -35,8 +35,8 @@ type Appended struct {
 // copy is returned with duplicate set. Transient failures (leader election,
 // reconnect) are retried within min(ctx, AppendTimeout).
 func (l *Log) AppendCall(ctx context.Context, callID, eventID string, payload []byte) (seq uint64, duplicate bool, err error) {
-	if callID == "" {
-		return 0, false, invalidArg("empty call ID")
+	if err := checkKey("call ID", callID); err != nil {
+		return 0, false, err
 	}
 	a, err := l.append(ctx, l.calls, l.calls.subject(callID), eventID, payload)
 	if err != nil {
@@ -49,6 +49,11 @@ func (l *Log) AppendCall(ctx context.Context, callID, eventID string, payload []
 // placed to (called; empty is allowed) so watchers and groups can filter on
 // it. Acknowledgement and de-duplication as AppendCall.
 func (l *Log) AppendIncoming(ctx context.Context, called, eventID string, payload []byte) (seq uint64, duplicate bool, err error) {
+	if called != "" {
+		if err := checkKey("called identity", called); err != nil {
+			return 0, false, err
+		}
+	}
 	a, err := l.append(ctx, l.incoming, l.incoming.subject(called), eventID, payload)
 	if err != nil {
 		return 0, false, fmt.Errorf("eventlog: append incoming call event %q: %w", eventID, err)
@@ -66,8 +71,8 @@ func (l *Log) AppendIncoming(ctx context.Context, called, eventID string, payloa
 // it: arrival order is kept except across such a failure.
 func (l *Log) AppendCalls(ctx context.Context, events []CallEvent) ([]Appended, error) {
 	for i, ev := range events {
-		if ev.CallID == "" {
-			return nil, invalidArg("event %d: empty call ID", i)
+		if err := checkKey("call ID", ev.CallID); err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
 		if ev.EventID == "" {
 			return nil, invalidArg("event %d: empty event ID", i)

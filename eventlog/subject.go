@@ -13,6 +13,17 @@ const encodedMark = '~'
 // maxTokenInput bounds IDs so subjects stay well under NATS' control line limit.
 const maxTokenInput = 1024
 
+// checkKey refuses a call ID (or called identity) that cannot become a subject token.
+func checkKey(what, id string) error {
+	switch {
+	case id == "":
+		return invalidArg("empty %s", what)
+	case len(id) > maxTokenInput:
+		return invalidArg("%s longer than %d bytes", what, maxTokenInput)
+	}
+	return nil
+}
+
 // subjectToken maps an arbitrary ID to one valid NATS subject token. IDs made
 // only of [A-Za-z0-9_-] (ACS call connection IDs are UUIDs) are kept as they
 // are, so operators can read subjects; anything else, including the empty

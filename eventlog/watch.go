@@ -15,8 +15,8 @@ import (
 // The watcher ends when ctx ends, on Close, when the Log closes, or when it
 // falls behind (see Watcher).
 func (l *Log) WatchCall(ctx context.Context, callID string, afterSeq uint64) (*Watcher, error) {
-	if callID == "" {
-		return nil, invalidArg("empty call ID")
+	if err := checkKey("call ID", callID); err != nil {
+		return nil, err
 	}
 	w := newWatcher(l, l.calls, callID)
 	w.subject = l.calls.subject(callID)
@@ -51,6 +51,11 @@ type IncomingOptions struct {
 
 // WatchIncoming watches incoming calls; see IncomingOptions.
 func (l *Log) WatchIncoming(ctx context.Context, opts IncomingOptions) (*Watcher, error) {
+	if opts.Called != "" {
+		if err := checkKey("called identity", opts.Called); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Group != "" {
 		return l.joinGroup(ctx, opts)
 	}

@@ -20,19 +20,32 @@ func (s *CallServer) CreateCall(ctx context.Context, req *callgatev1.CreateCallR
 	if err != nil {
 		return nil, err
 	}
+	call, ev, err := startCall(ctx, s, up, wait, s.deps.ACS.CreateCall, outcomeCreate)
+	if err != nil {
+		return nil, err
+	}
+	return &callgatev1.CreateCallResponse{Call: call, ResultEvent: ev}, nil
+}
+
+// startCall runs an operation that gives this application a new call connection (create, connect,
+// answer), waiting for its outcome when asked: the new call's events are all its own, so the
+// wait reads them from its first.
+func startCall[R any](ctx context.Context, s *CallServer, up R, wait time.Duration,
+	do func(context.Context, R) (*acs.CallConnectionProperties, error), o outcome,
+) (*callgatev1.Call, *callgatev1.CallEvent, error) {
 	pw, err := s.deps.prepareWait(wait, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	props, err := s.deps.ACS.CreateCall(ctx, up)
+	props, err := do(ctx, up)
 	if err != nil {
-		return nil, upstreamError(s.log, err)
+		return nil, nil, upstreamError(s.log, err)
 	}
-	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, outcomeCreate, done{})
+	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, o, done{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &callgatev1.CreateCallResponse{Call: callToProto(props), ResultEvent: ev}, nil
+	return callToProto(props), ev, nil
 }
 
 func (s *CallServer) createCallRequest(req *callgatev1.CreateCallRequest) (*acs.CreateCallRequest, time.Duration, error) {
@@ -79,19 +92,11 @@ func (s *CallServer) ConnectCall(ctx context.Context, req *callgatev1.ConnectCal
 	if err != nil {
 		return nil, err
 	}
-	pw, err := s.deps.prepareWait(wait, false)
+	call, ev, err := startCall(ctx, s, up, wait, s.deps.ACS.Connect, outcomeConnect)
 	if err != nil {
 		return nil, err
 	}
-	props, err := s.deps.ACS.Connect(ctx, up)
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, outcomeConnect, done{})
-	if err != nil {
-		return nil, err
-	}
-	return &callgatev1.ConnectCallResponse{Call: callToProto(props), ResultEvent: ev}, nil
+	return &callgatev1.ConnectCallResponse{Call: call, ResultEvent: ev}, nil
 }
 
 func (s *CallServer) connectRequest(req *callgatev1.ConnectCallRequest) (*acs.ConnectRequest, time.Duration, error) {

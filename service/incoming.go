@@ -14,19 +14,11 @@ func (s *CallServer) AnswerCall(ctx context.Context, req *callgatev1.AnswerCallR
 	if err != nil {
 		return nil, err
 	}
-	pw, err := s.deps.prepareWait(wait, false)
+	call, ev, err := startCall(ctx, s, up, wait, s.deps.ACS.AnswerCall, outcomeAnswer)
 	if err != nil {
 		return nil, err
 	}
-	props, err := s.deps.ACS.AnswerCall(ctx, up)
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, outcomeAnswer, done{})
-	if err != nil {
-		return nil, err
-	}
-	return &callgatev1.AnswerCallResponse{Call: callToProto(props), ResultEvent: ev}, nil
+	return &callgatev1.AnswerCallResponse{Call: call, ResultEvent: ev}, nil
 }
 
 func (s *CallServer) answerRequest(req *callgatev1.AnswerCallRequest) (*acs.AnswerCallRequest, time.Duration, error) {

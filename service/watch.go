@@ -34,7 +34,7 @@ func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.Ser
 	ctx := stream.Context()
 	w, err := s.deps.Events.WatchCall(ctx, callID, req.GetAfterSequence())
 	if err != nil {
-		return watchError(err, req.GetAfterSequence())
+		return watchError(err, "call_connection_id", req.GetAfterSequence())
 	}
 	field := zap.String("call_connection_id", callID)
 	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, bool, error) {
@@ -68,7 +68,7 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 	ctx := stream.Context()
 	w, err := s.deps.Events.WatchIncoming(ctx, eventlog.IncomingOptions{Called: called, Group: req.GetGroup(), NewOnly: true})
 	if err != nil {
-		return watchError(err, 0)
+		return watchError(err, "to", 0)
 	}
 	field := zap.String("group", req.GetGroup())
 	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, bool, error) {
@@ -149,7 +149,10 @@ func (s *CallServer) streamEnded(ctx context.Context, w *eventlog.Watcher, field
 }
 
 // watchError maps a failure to start watching.
-func watchError(err error, after uint64) error {
+func watchError(err error, field string, after uint64) error {
+	if errors.Is(err, eventlog.ErrInvalidArgument) {
+		return invalidArgument(violation(field, "cannot be watched: "+strings.TrimPrefix(err.Error(), "eventlog: ")))
+	}
 	var oor *eventlog.OutOfRangeError
 	if errors.As(err, &oor) {
 		resume := uint64(0)

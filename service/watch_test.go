@@ -546,3 +546,20 @@ func TestWatchCallOverRESTIsNewlineDelimitedJSON(t *testing.T) {
 		t.Errorf("REST stream types %v", types)
 	}
 }
+
+func TestWatchRefusesIDsTooLongForTheLog(t *testing.T) {
+	r := newReplica(t, openLog(t, eventlog.Config{}), time.Hour)
+	ctx := testContext(t)
+	long := strings.Repeat("x", 2000)
+	s := watch(t, ctx, r, &callgatev1.WatchCallRequest{CallConnectionId: long})
+	if _, err := s.Recv(); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("WatchCall with a 2,000-byte ID: %v, want INVALID_ARGUMENT", err)
+	}
+	in, err := r.Calls.WatchIncomingCalls(ctx, &callgatev1.WatchIncomingCallsRequest{To: rawOnly("8:acs:" + long)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Recv(); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("WatchIncomingCalls for a 2,000-byte identity: %v, want INVALID_ARGUMENT", err)
+	}
+}

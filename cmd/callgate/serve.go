@@ -53,7 +53,7 @@ func newACSClient(cfg config, log *zap.Logger) (*acs.Client, error) {
 	}
 	cred, err := azidentity.NewDefaultAzureCredential(nil)
 	if err != nil {
-		return nil, fmt.Errorf("Microsoft Entra ID credential for %s: %w", settingName("acs-endpoint"), err)
+		return nil, fmt.Errorf("credential (Microsoft Entra ID) for %s: %w", settingName("acs-endpoint"), err)
 	}
 	tc, err := acs.NewTokenCredential(cred)
 	if err != nil {
