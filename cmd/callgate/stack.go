@@ -25,12 +25,13 @@ type stack struct {
 // callbacks handler.
 func openStack(ctx context.Context, cfg config, log *zap.Logger, client *acs.Client, publicURL string, cb callbacks.Config) (*stack, error) {
 	events, err := eventlog.Open(ctx, eventlog.Config{
-		NATSURL:  cfg.NATSURL,
-		DataDir:  cfg.DataDir,
-		MaxAge:   cfg.EventRetention,
-		MaxBytes: cfg.EventMaxBytes,
-		Replicas: cfg.NATSReplicas,
-		Logger:   log.Named("eventlog"),
+		NATSURL:    cfg.NATSURL,
+		DataDir:    cfg.DataDir,
+		MaxAge:     cfg.EventRetention,
+		MaxBytes:   cfg.EventMaxBytes,
+		SyncAlways: cfg.EventFsync,
+		Replicas:   cfg.NATSReplicas,
+		Logger:     log.Named("eventlog"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("event log: %w", err)
