@@ -137,7 +137,9 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	batch := make([]eventlog.CallEvent, 0, len(envelopes))
-	parsed := make([]*callgatev1.CallEvent, 0, len(envelopes))
+	// The parsed events are kept only for the debug lines: this runs for every callback.
+	debug := h.log.Core().Enabled(zap.DebugLevel)
+	var parsed []*callgatev1.CallEvent
 	for _, ce := range envelopes {
 		ev, err := parseCallEvent(ce)
 		if err != nil {
@@ -150,7 +152,9 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		batch = append(batch, eventlog.CallEvent{CallID: ev.GetCallConnectionId(), EventID: ev.GetId(), Payload: payload})
-		parsed = append(parsed, ev)
+		if debug {
+			parsed = append(parsed, ev)
+		}
 	}
 	appended, err := h.store.AppendCalls(r.Context(), batch)
 	if errors.Is(err, eventlog.ErrInvalidArgument) {
@@ -164,7 +168,7 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "events not stored, deliver again", http.StatusServiceUnavailable)
 		return
 	}
-	if h.log.Core().Enabled(zap.DebugLevel) {
+	if debug {
 		for i, ev := range parsed {
 			h.log.Debug("callback event stored",
 				zap.String("call_connection_id", ev.GetCallConnectionId()),

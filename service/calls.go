@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/callgate/callgate/acs"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
@@ -76,13 +77,8 @@ func (s *CallServer) createCallRequest(req *callgatev1.CreateCallRequest) (*acs.
 	if callsPhone && up.SourceCallerIDNumber == nil {
 		v.add("source_caller_id_number", "required to call a phone number: a number of the ACS resource")
 	}
-	v.requestID("request_id", req.GetRequestId())
-	wait := v.wait(req.GetWait(), "")
-	if err := v.err(); err != nil {
-		return nil, 0, err
-	}
-	var err error
-	up.CallbackURI, err = s.callbackURL()
+	uri, wait, err := s.startRequestEnd(&v, req.GetRequestId(), req.GetWait())
+	up.CallbackURI = uri
 	return up, wait, err
 }
 
@@ -123,13 +119,8 @@ func (s *CallServer) connectRequest(req *callgatev1.ConnectCallRequest) (*acs.Co
 	default:
 		v.add("call_locator", "required: set server_call_id, group_call_id or room_id")
 	}
-	v.requestID("request_id", req.GetRequestId())
-	wait := v.wait(req.GetWait(), "")
-	if err := v.err(); err != nil {
-		return nil, 0, err
-	}
-	var err error
-	up.CallbackURI, err = s.callbackURL()
+	uri, wait, err := s.startRequestEnd(&v, req.GetRequestId(), req.GetWait())
+	up.CallbackURI = uri
 	return up, wait, err
 }
 
@@ -214,6 +205,18 @@ func transferRequest(req *callgatev1.TransferCallRequest) (*acs.TransferToPartic
 	v.requestID("request_id", req.GetRequestId())
 	wait := v.wait(req.GetWait(), req.GetOperationCallbackUri())
 	return up, wait, v.err()
+}
+
+// startRequestEnd finishes checking a request that starts a call connection (create, connect,
+// answer): its request_id and wait, then every violation found; and gives the callback URI.
+func (s *CallServer) startRequestEnd(v *validator, requestID string, wait *durationpb.Duration) (string, time.Duration, error) {
+	v.requestID("request_id", requestID)
+	w := v.wait(wait, "")
+	if err := v.err(); err != nil {
+		return "", 0, err
+	}
+	uri, err := s.callbackURL()
+	return uri, w, err
 }
 
 // callbackURL is where ACS posts the events of calls this gateway creates, answers or connects:

@@ -33,13 +33,8 @@ func (s *CallServer) answerRequest(req *callgatev1.AnswerCallRequest) (*acs.Answ
 		v.acsUserID("answered_by.id", by.GetId())
 		up.AnsweredBy = &acs.CommunicationUserModel{ID: by.GetId()}
 	}
-	v.requestID("request_id", req.GetRequestId())
-	wait := v.wait(req.GetWait(), "")
-	if err := v.err(); err != nil {
-		return nil, 0, err
-	}
-	var err error
-	up.CallbackURI, err = s.callbackURL()
+	uri, wait, err := s.startRequestEnd(&v, req.GetRequestId(), req.GetWait())
+	up.CallbackURI = uri
 	return up, wait, err
 }
 
