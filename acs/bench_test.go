@@ -38,9 +38,6 @@ func BenchmarkBuildAndSign(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := req.Validate(); err != nil {
-			b.Fatal(err)
-		}
 		u, err := c.requestURL("/calling/callConnections")
 		if err != nil {
 			b.Fatal(err)

@@ -65,32 +65,10 @@ type CreateCallRequest struct {
 	Repeatability           `json:"-"`
 }
 
-// Validate checks the request as CreateCall does before sending it.
-func (r *CreateCallRequest) Validate() error {
-	var v validator
-	if len(r.Targets) == 0 {
-		v.add("targets", "must name at least one target")
-	}
-	for i, t := range r.Targets {
-		v.identifier(elem("targets", i), t, dialable)
-	}
-	if r.SourceCallerIDNumber == nil && hasPhoneNumber(r.Targets...) {
-		v.add("sourceCallerIdNumber", "is required to call a phone number")
-	}
-	v.callerID(at("sourceCallerIdNumber"), r.SourceCallerIDNumber)
-	v.uri("callbackUri", r.CallbackURI, true)
-	v.streamingOptions(r.MediaStreamingOptions, r.TranscriptionOptions)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // CreateCall places a call: POST /calling/callConnections (201).
 func (c *Client) CreateCall(ctx context.Context, req *CreateCallRequest) (*CallConnectionProperties, error) {
 	if req == nil {
 		return nil, nilRequest()
-	}
-	if err := req.Validate(); err != nil {
-		return nil, err
 	}
 	u, err := c.requestURL("/calling/callConnections")
 	if err != nil {
@@ -163,18 +141,6 @@ func (l CallLocator) MarshalJSON() ([]byte, error) {
 	return json.Marshal(callLocatorJSON(l))
 }
 
-func (v *validator) callLocator(field string, l CallLocator) {
-	kind, n := l.impliedKind()
-	switch {
-	case n == 0:
-		v.add(field, "must set groupCallId, serverCallId or roomId")
-	case n > 1:
-		v.add(field, "must set only one of groupCallId, serverCallId and roomId")
-	case l.Kind != "" && l.Kind != kind:
-		v.add(field+".kind", "does not match the ID that is set")
-	}
-}
-
 // ConnectRequest joins the gateway to a running call (server call, group
 // call or room).
 type ConnectRequest struct {
@@ -187,23 +153,10 @@ type ConnectRequest struct {
 	Repeatability           `json:"-"`
 }
 
-// Validate checks the request as Connect does before sending it.
-func (r *ConnectRequest) Validate() error {
-	var v validator
-	v.callLocator("callLocator", r.CallLocator)
-	v.uri("callbackUri", r.CallbackURI, true)
-	v.streamingOptions(r.MediaStreamingOptions, r.TranscriptionOptions)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // Connect joins a running call: POST /calling/callConnections:connect (200).
 func (c *Client) Connect(ctx context.Context, req *ConnectRequest) (*CallConnectionProperties, error) {
 	if req == nil {
 		return nil, nilRequest()
-	}
-	if err := req.Validate(); err != nil {
-		return nil, err
 	}
 	u, err := c.requestURL("/calling/callConnections:connect")
 	if err != nil {
@@ -230,26 +183,10 @@ type AnswerCallRequest struct {
 	Repeatability           `json:"-"`
 }
 
-// Validate checks the request as AnswerCall does before sending it.
-func (r *AnswerCallRequest) Validate() error {
-	var v validator
-	v.required("incomingCallContext", r.IncomingCallContext)
-	v.uri("callbackUri", r.CallbackURI, true)
-	if r.AnsweredBy != nil {
-		v.required("answeredBy.id", r.AnsweredBy.ID)
-	}
-	v.streamingOptions(r.MediaStreamingOptions, r.TranscriptionOptions)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // AnswerCall answers an incoming call: POST /calling/callConnections:answer (200).
 func (c *Client) AnswerCall(ctx context.Context, req *AnswerCallRequest) (*CallConnectionProperties, error) {
 	if req == nil {
 		return nil, nilRequest()
-	}
-	if err := req.Validate(); err != nil {
-		return nil, err
 	}
 	u, err := c.requestURL("/calling/callConnections:answer")
 	if err != nil {
@@ -270,26 +207,10 @@ type RejectCallRequest struct {
 	Repeatability       `json:"-"`
 }
 
-// Validate checks the request as RejectCall does before sending it.
-func (r *RejectCallRequest) Validate() error {
-	var v validator
-	v.required("incomingCallContext", r.IncomingCallContext)
-	switch r.CallRejectReason {
-	case "", RejectNone, RejectBusy, RejectForbidden:
-	default:
-		v.add("callRejectReason", "must be none, busy or forbidden")
-	}
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // RejectCall rejects an incoming call: POST /calling/callConnections:reject (204).
 func (c *Client) RejectCall(ctx context.Context, req *RejectCallRequest) error {
 	if req == nil {
 		return nilRequest()
-	}
-	if err := req.Validate(); err != nil {
-		return err
 	}
 	u, err := c.requestURL("/calling/callConnections:reject")
 	if err != nil {
@@ -305,22 +226,10 @@ type RedirectCallRequest struct {
 	Repeatability       `json:"-"`
 }
 
-// Validate checks the request as RedirectCall does before sending it.
-func (r *RedirectCallRequest) Validate() error {
-	var v validator
-	v.required("incomingCallContext", r.IncomingCallContext)
-	v.identifier(at("target"), r.Target, dialable)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // RedirectCall redirects an incoming call: POST /calling/callConnections:redirect (204).
 func (c *Client) RedirectCall(ctx context.Context, req *RedirectCallRequest) error {
 	if req == nil {
 		return nilRequest()
-	}
-	if err := req.Validate(); err != nil {
-		return err
 	}
 	u, err := c.requestURL("/calling/callConnections:redirect")
 	if err != nil {
@@ -334,19 +243,12 @@ type GetCallRequest struct {
 	CallConnectionID string
 }
 
-// Validate checks the request as GetCall does before sending it.
-func (r *GetCallRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	return v.err()
-}
-
 // GetCall reads a call connection: GET /calling/callConnections/{id} (200).
 func (c *Client) GetCall(ctx context.Context, req *GetCallRequest) (*CallConnectionProperties, error) {
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID))
@@ -366,13 +268,6 @@ type HangUpRequest struct {
 	CallConnectionID string
 }
 
-// Validate checks the request as HangUp does before sending it.
-func (r *HangUpRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	return v.err()
-}
-
 // HangUp leaves a call: DELETE /calling/callConnections/{id} (204). The API
 // does not mark it repeatable, so it carries no repeatability headers; it is
 // idempotent in effect.
@@ -380,7 +275,7 @@ func (c *Client) HangUp(ctx context.Context, req *HangUpRequest) error {
 	if req == nil {
 		return nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID))
@@ -396,21 +291,13 @@ type TerminateCallRequest struct {
 	Repeatability
 }
 
-// Validate checks the request as TerminateCall does before sending it.
-func (r *TerminateCallRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // TerminateCall ends the call for everyone: POST
 // /calling/callConnections/{id}:terminate (204), with no body.
 func (c *Client) TerminateCall(ctx context.Context, req *TerminateCallRequest) error {
 	if req == nil {
 		return nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + ":terminate")
@@ -440,21 +327,6 @@ type TransferCallResponse struct {
 	OperationContext string `json:"operationContext,omitempty"`
 }
 
-// Validate checks the request as TransferToParticipant does before sending it.
-func (r *TransferToParticipantRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	v.identifier(at("targetParticipant"), r.TargetParticipant, dialable)
-	if r.Transferee != nil {
-		v.identifier(at("transferee"), *r.Transferee, existing)
-	}
-	v.uri("operationCallbackUri", r.OperationCallbackURI, false)
-	v.customCallingContext("customCallingContext", r.CustomCallingContext)
-	v.callerID(at("sourceCallerIdNumber"), r.SourceCallerIDNumber)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // TransferToParticipant transfers the call: POST
 // /calling/callConnections/{id}:transferToParticipant (202). Like the SDK it
 // always sends customCallingContext, empty when none is given.
@@ -462,7 +334,7 @@ func (c *Client) TransferToParticipant(ctx context.Context, req *TransferToParti
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + ":transferToParticipant")

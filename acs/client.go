@@ -18,6 +18,11 @@ import (
 // speaks; the official 1.6.0 SDKs target it.
 const DefaultAPIVersion = "2026-03-12"
 
+// DefaultTimeout bounds a call (every attempt and wait) when Config.Timeout
+// is 0: long enough for three retries of a slow answer, short enough that a
+// caller without a deadline hears back.
+const DefaultTimeout = 30 * time.Second
+
 // DefaultUserAgent is sent when Config.UserAgent is empty.
 const DefaultUserAgent = "callgate-acs-go/1 (api-version " + DefaultAPIVersion + ")"
 
@@ -36,8 +41,13 @@ type Config struct {
 	HTTPClient *http.Client
 	// Retry bounds retries; the zero value is a sensible policy.
 	Retry RetryPolicy
+	// Timeout bounds a whole call, its retries and their waits included:
+	// the call runs until the earlier of the caller's deadline and Timeout
+	// from its start. 0 means DefaultTimeout, negative means the caller's
+	// deadline alone.
+	Timeout time.Duration
 	// AttemptTimeout bounds a single attempt (connect to last body byte)
-	// within the caller's deadline; 0 means 30s, negative means none.
+	// within the call's deadline; 0 means 10s, negative means none.
 	AttemptTimeout time.Duration
 	// Logger receives one Debug line per attempt and a Warn per retry; nil
 	// means no logging. Bodies, keys and tokens are never logged.
@@ -58,6 +68,7 @@ type Client struct {
 	cred           Credential
 	http           *http.Client
 	retry          RetryPolicy
+	timeout        time.Duration
 	attemptTimeout time.Duration
 	log            *zap.Logger
 	userAgent      string
@@ -90,6 +101,7 @@ func NewClient(cfg Config) (*Client, error) {
 		cred:           cfg.Credential,
 		http:           cfg.HTTPClient,
 		retry:          cfg.Retry.withDefaults(),
+		timeout:        cfg.Timeout,
 		attemptTimeout: cfg.AttemptTimeout,
 		log:            cfg.Logger,
 		userAgent:      cfg.UserAgent,
@@ -99,8 +111,11 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.http == nil {
 		c.http = NewHTTPClient()
 	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
 	if c.attemptTimeout == 0 {
-		c.attemptTimeout = 30 * time.Second
+		c.attemptTimeout = 10 * time.Second
 	}
 	if c.log == nil {
 		c.log = zap.NewNop()

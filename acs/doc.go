@@ -41,11 +41,15 @@
 //
 // # Behaviour
 //
-// Every method validates its request first and returns a *ValidationError
-// naming the fields (JSON paths such as "targets[0].phoneNumber.value")
-// without sending anything: E.164 numbers, non-empty IDs, a caller ID when
-// a phone number is called or added, invitation timeouts of 0..180 s,
-// mutes of ACS users only.
+// The client checks only what it needs to build the HTTP request (a request
+// is given, its path parameters are not empty: a *ValidationError otherwise,
+// with nothing sent). Everything else is sent as given: validating a
+// request's content (E.164 numbers, identifiers, bounds) is the caller's
+// job, and ACS answers a bad request with 400. callgate's service validates
+// every request against its own API's rules first.
+//
+// A call runs until the earlier of the caller's deadline and Config.Timeout
+// (DefaultTimeout, 30 s), each attempt within Config.AttemptTimeout.
 //
 // Requests are retried on 408, 429, 500, 502, 503, 504 and connection
 // errors, with jittered exponential backoff or the wait the service asks for

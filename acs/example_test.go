@@ -60,9 +60,10 @@ func ExampleNewTokenCredential() {
 }
 
 func ExampleGRPCStatus() {
-	err := (&acs.AddParticipantRequest{CallConnectionID: "c", ParticipantToAdd: acs.PhoneNumber("+14255550123")}).Validate()
+	var client *acs.Client // from NewClient
+	_, err := client.GetCall(context.Background(), &acs.GetCallRequest{})
 	st := acs.GRPCStatus(err)
 	br := st.Details()[0].(*errdetails.BadRequest)
 	fmt.Println(st.Code(), br.FieldViolations[0].Field)
-	// Output: InvalidArgument sourceCallerIdNumber
+	// Output: InvalidArgument callConnectionId
 }

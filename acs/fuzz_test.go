@@ -25,7 +25,9 @@ func FuzzDecodeCallConnection(f *testing.F) {
 		}
 		for _, id := range out.Targets {
 			_ = id.Raw()
-			_ = (&CreateCallRequest{Targets: []Identifier{id}, CallbackURI: "https://x"}).Validate()
+			if _, err := encodeBody(&CreateCallRequest{Targets: []Identifier{id}, CallbackURI: "https://x"}); err != nil {
+				t.Fatalf("a decoded identifier does not encode in a request: %v", err)
+			}
 		}
 		if out.Source != nil {
 			_ = out.Source.Raw()
@@ -45,7 +47,9 @@ func FuzzDecodeParticipants(f *testing.F) {
 		if err := decodeResponse(data, &page); err == nil {
 			for _, p := range page.Value {
 				_ = p.Identifier.Raw()
-				_ = (&MuteParticipantsRequest{CallConnectionID: "c", TargetParticipants: []Identifier{p.Identifier}}).Validate()
+				if _, err := encodeBody(&MuteParticipantsRequest{CallConnectionID: "c", TargetParticipants: []Identifier{p.Identifier}}); err != nil {
+					t.Fatalf("a decoded identifier does not encode in a request: %v", err)
+				}
 			}
 		}
 		var one CallParticipant

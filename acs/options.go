@@ -42,14 +42,3 @@ type TranscriptionSubscription struct {
 	SubscribedResultTypes []string `json:"subscribedResultTypes,omitempty"`
 	Locale                string   `json:"locale,omitempty"`
 }
-
-func (v *validator) streamingOptions(m *MediaStreamingOptions, t *TranscriptionOptions) {
-	if m != nil {
-		v.required("mediaStreamingOptions.transportType", m.TransportType)
-		v.required("mediaStreamingOptions.audioChannelType", m.AudioChannelType)
-	}
-	if t != nil {
-		v.required("transcriptionOptions.transportType", t.TransportType)
-		v.required("transcriptionOptions.locale", t.Locale)
-	}
-}

@@ -36,22 +36,6 @@ type AddParticipantResponse struct {
 	InvitationID     string           `json:"invitationId,omitempty"`
 }
 
-// Validate checks the request as AddParticipant does before sending it.
-func (r *AddParticipantRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	v.identifier(at("participantToAdd"), r.ParticipantToAdd, dialable)
-	if r.SourceCallerIDNumber == nil && hasPhoneNumber(r.ParticipantToAdd) {
-		v.add("sourceCallerIdNumber", "is required to add a phone number")
-	}
-	v.callerID(at("sourceCallerIdNumber"), r.SourceCallerIDNumber)
-	v.invitationTimeout("invitationTimeoutInSeconds", r.InvitationTimeoutInSeconds)
-	v.uri("operationCallbackUri", r.OperationCallbackURI, false)
-	v.customCallingContext("customCallingContext", r.CustomCallingContext)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // AddParticipant invites a participant: POST
 // /calling/callConnections/{id}/participants:add (202). Like the SDK it
 // always sends customCallingContext, empty when none is given.
@@ -59,7 +43,7 @@ func (c *Client) AddParticipant(ctx context.Context, req *AddParticipantRequest)
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + "/participants:add")
@@ -94,23 +78,13 @@ type CancelAddParticipantResponse struct {
 	OperationContext string `json:"operationContext,omitempty"`
 }
 
-// Validate checks the request as CancelAddParticipant does before sending it.
-func (r *CancelAddParticipantRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	v.required("invitationId", r.InvitationID)
-	v.uri("operationCallbackUri", r.OperationCallbackURI, false)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // CancelAddParticipant withdraws an invitation: POST
 // /calling/callConnections/{id}/participants:cancelAddParticipant (202).
 func (c *Client) CancelAddParticipant(ctx context.Context, req *CancelAddParticipantRequest) (*CancelAddParticipantResponse, error) {
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + "/participants:cancelAddParticipant")
@@ -140,23 +114,13 @@ type RemoveParticipantResponse struct {
 	OperationContext string `json:"operationContext,omitempty"`
 }
 
-// Validate checks the request as RemoveParticipant does before sending it.
-func (r *RemoveParticipantRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	v.identifier(at("participantToRemove"), r.ParticipantToRemove, existing)
-	v.uri("operationCallbackUri", r.OperationCallbackURI, false)
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // RemoveParticipant removes a participant: POST
 // /calling/callConnections/{id}/participants:remove (202).
 func (c *Client) RemoveParticipant(ctx context.Context, req *RemoveParticipantRequest) (*RemoveParticipantResponse, error) {
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + "/participants:remove")
@@ -186,32 +150,13 @@ type MuteParticipantsResponse struct {
 	OperationContext string `json:"operationContext,omitempty"`
 }
 
-// Validate checks the request as MuteParticipants does before sending it.
-func (r *MuteParticipantsRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	if len(r.TargetParticipants) == 0 {
-		v.add("targetParticipants", "must name at least one participant")
-	}
-	for i, p := range r.TargetParticipants {
-		field := elem("targetParticipants", i)
-		before := len(v.violations)
-		v.identifier(field, p, existing)
-		if len(v.violations) == before && p.ObjectKind() != KindCommunicationUser {
-			v.add(field.join(""), "only ACS users (communicationUser) can be muted")
-		}
-	}
-	v.repeatability(r.Repeatability)
-	return v.err()
-}
-
 // MuteParticipants mutes ACS users: POST
 // /calling/callConnections/{id}/participants:mute (200).
 func (c *Client) MuteParticipants(ctx context.Context, req *MuteParticipantsRequest) (*MuteParticipantsResponse, error) {
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + "/participants:mute")
@@ -233,14 +178,6 @@ type GetParticipantRequest struct {
 	ParticipantRawID string
 }
 
-// Validate checks the request as GetParticipant does before sending it.
-func (r *GetParticipantRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	v.required("participantRawId", r.ParticipantRawID)
-	return v.err()
-}
-
 // GetParticipant reads a participant: GET
 // /calling/callConnections/{id}/participants/{rawId} (200), the raw ID
 // escaped as the SDK does (8:acs:p is sent as 8%3Aacs%3Ap).
@@ -248,7 +185,7 @@ func (c *Client) GetParticipant(ctx context.Context, req *GetParticipantRequest)
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID, "participantRawId", req.ParticipantRawID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + "/participants/" + escapePathSegment(req.ParticipantRawID))
@@ -279,13 +216,6 @@ type participantsPage struct {
 	NextLink string            `json:"nextLink,omitempty"`
 }
 
-// Validate checks the request as ListParticipants does before sending it.
-func (r *ListParticipantsRequest) Validate() error {
-	var v validator
-	v.required("callConnectionId", r.CallConnectionID)
-	return v.err()
-}
-
 // MaxParticipantPages bounds how many nextLink pages ListParticipants follows.
 const MaxParticipantPages = 100
 
@@ -301,7 +231,7 @@ func (c *Client) ListParticipants(ctx context.Context, req *ListParticipantsRequ
 	if req == nil {
 		return nil, nilRequest()
 	}
-	if err := req.Validate(); err != nil {
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
 		return nil, err
 	}
 	u, err := c.requestURL(callPath(req.CallConnectionID) + "/participants")

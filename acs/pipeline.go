@@ -51,6 +51,13 @@ type requestIDs struct {
 
 // do runs a call with retries and decodes a 2xx body into out (may be nil).
 func (c *Client) do(ctx context.Context, cl *call, out any) error {
+	if c.timeout > 0 {
+		// The earlier of the caller's deadline and the client's own: a call made with no deadline
+		// cannot retry for minutes.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
 	body, ids, err := c.prepare(cl)
 	if err != nil {
 		return err

@@ -248,7 +248,7 @@ func TestCancelDuringBackoffStops(t *testing.T) {
 		return nil
 	})))
 	// Real sleeper, an hour of backoff and no deadline: only the cancel ends it.
-	c := newClient(t, srv.URL, acs.Config{Logger: logger, Retry: acs.RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour}})
+	c := newClient(t, srv.URL, acs.Config{Logger: logger, Timeout: -1, Retry: acs.RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour}})
 	err := c.TerminateCall(ctx, &acs.TerminateCallRequest{CallConnectionID: "conn-1"})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
@@ -355,4 +355,20 @@ func findErrorInfo(details []any) *errdetails.ErrorInfo {
 		}
 	}
 	return nil
+}
+
+// A call made without a deadline is bounded by the client's Timeout: it does not retry for
+// minutes.
+func TestCallWithoutDeadlineIsBounded(t *testing.T) {
+	srv := newFakeACS(t, wireKey(t), func(w http.ResponseWriter, r *http.Request, n int) {
+		reply(w, 503, nil)
+	})
+	c := newClient(t, srv.URL, acs.Config{Timeout: 50 * time.Millisecond, Retry: acs.RetryPolicy{MaxAttempts: 100, BaseDelay: 10 * time.Millisecond, MaxDelay: 10 * time.Millisecond}})
+	err := c.TerminateCall(context.Background(), &acs.TerminateCallRequest{CallConnectionID: "conn-1"})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the client's own deadline", err)
+	}
+	if n := srv.count(); n >= 100 {
+		t.Errorf("%d attempts: the timeout did not bound the retries", n)
+	}
 }

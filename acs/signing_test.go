@@ -17,6 +17,9 @@ func TestSignatureMatchesSDKWireVectors(t *testing.T) {
 		t.Fatalf("only %d sdk-wire files found", len(names))
 	}
 	for _, name := range names {
+		if contentSigning(name) {
+			continue
+		}
 		t.Run(name, func(t *testing.T) {
 			w := loadWire(t, name)
 			h := w.Headers

@@ -2,12 +2,14 @@ package callbacks
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/callgate/callgate/acs"
@@ -50,25 +52,17 @@ func (e *gridEvent) when() string {
 	return e.Time
 }
 
-type incomingCallData struct {
-	To                  *identifierModel `json:"to"`
-	From                *identifierModel `json:"from"`
-	ServerCallID        string           `json:"serverCallId"`
-	CallerDisplayName   string           `json:"callerDisplayName"`
-	IncomingCallContext string           `json:"incomingCallContext"`
-	CorrelationID       string           `json:"correlationId"`
-	OnBehalfOfCallee    *identifierModel `json:"onBehalfOfCallee"`
-	CustomContext       *struct {
-		SIPHeaders  map[string]string `json:"sipHeaders"`
-		VoIPHeaders map[string]string `json:"voipHeaders"`
-	} `json:"customContext"`
+// customContext is the custom calling context of an IncomingCall, as Event Grid sends it.
+type customContext struct {
+	SIPHeaders  map[string]string `json:"sipHeaders"`
+	VoIPHeaders map[string]string `json:"voipHeaders"`
 }
 
 func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 	// Event Grid signs nothing: the URL's secret is the only credential, so without one
 	// configured every delivery is refused.
 	if h.cfg.Secret == "" || !secretMatches(r, h.cfg.Secret) {
-		h.unauthorized(w, r, errUnauthenticated)
+		h.refuse(w, r, http.StatusUnauthorized, "wrong or missing "+tokenQueryParam+" in the URL", nil)
 		return
 	}
 	switch r.Method {
@@ -76,7 +70,7 @@ func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 		// The CloudEvents webhook handshake (CloudEvents 1.0 HTTP webhook spec, section 4).
 		origin := r.Header.Get(webhookRequestOrigin)
 		if origin == "" {
-			http.Error(w, "missing "+webhookRequestOrigin, http.StatusBadRequest)
+			h.refuse(w, r, http.StatusBadRequest, "missing "+webhookRequestOrigin, nil)
 			return
 		}
 		w.Header().Set(webhookAllowedOrigin, origin)
@@ -95,17 +89,22 @@ func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 	}
 	events, err := decodeEnvelopes[gridEvent](body)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 		return
 	}
 	for i := range events {
 		ev := &events[i]
 		switch ev.kind() {
 		case subscriptionValidation:
-			h.answerValidation(w, ev)
+			h.answerValidation(w, r, ev, body)
 			return
 		case incomingCallType:
-			if status, msg := h.storeIncomingCall(r, ev); status != http.StatusOK {
+			switch status, msg := h.storeIncomingCall(r, ev); status {
+			case http.StatusOK:
+			case http.StatusBadRequest:
+				h.refuse(w, r, status, msg, body)
+				return
+			default:
 				http.Error(w, msg, status)
 				return
 			}
@@ -117,12 +116,12 @@ func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 }
 
 // answerValidation completes Event Grid's subscription handshake: 200 with the code echoed back.
-func (h *Handler) answerValidation(w http.ResponseWriter, ev *gridEvent) {
+func (h *Handler) answerValidation(w http.ResponseWriter, r *http.Request, ev *gridEvent, body []byte) {
 	var d struct {
 		ValidationCode string `json:"validationCode"`
 	}
 	if err := json.Unmarshal(ev.Data, &d); err != nil || d.ValidationCode == "" {
-		http.Error(w, "validation event without a validationCode", http.StatusBadRequest)
+		h.refuse(w, r, http.StatusBadRequest, "validation event without a validationCode", body)
 		return
 	}
 	h.log.Info("Event Grid subscription validated", zap.String("event_id", ev.ID))
@@ -156,42 +155,52 @@ func parseIncomingCall(ev *gridEvent) (*callgatev1.IncomingCall, error) {
 	if ev.ID == "" {
 		return nil, errEventWithoutID
 	}
-	var d incomingCallData
-	if err := json.Unmarshal(ev.Data, &d); err != nil {
-		return nil, err
-	}
-	data, err := dataStruct(ev.Data)
+	data, s, err := decodeData(ev.Data)
 	if err != nil {
 		return nil, err
 	}
-	call := &callgatev1.IncomingCall{
-		Id:                  ev.ID,
-		To:                  d.To.toProto(),
-		From:                d.From.toProto(),
-		CallerDisplayName:   d.CallerDisplayName,
-		ServerCallId:        d.ServerCallID,
-		CorrelationId:       d.CorrelationID,
-		IncomingCallContext: d.IncomingCallContext,
-		OnBehalfOfCallee:    d.OnBehalfOfCallee.toProto(),
-		Data:                data,
-	}
+	call := &callgatev1.IncomingCall{Id: ev.ID, Data: s}
+	decodeFields(call.ProtoReflect(), data, isIncomingCallDataField)
 	if t, err := time.Parse(time.RFC3339Nano, ev.when()); err == nil {
 		call.Time = timestamppb.New(t)
 	}
-	if c := d.CustomContext; c != nil {
-		cc := &callgatev1.CustomCallingContext{VoipHeaders: c.VoIPHeaders}
-		for name, value := range c.SIPHeaders {
-			switch {
-			case strings.EqualFold(name, acs.SIPHeaderUUI) || strings.EqualFold(name, sipUserToUserEventGrid):
-				cc.SipUserToUser = value
-			case len(name) >= len(acs.SIPCustomHeaderPrefix) && strings.EqualFold(name[:len(acs.SIPCustomHeaderPrefix)], acs.SIPCustomHeaderPrefix):
-				if cc.SipXHeaders == nil {
-					cc.SipXHeaders = map[string]string{}
-				}
-				cc.SipXHeaders[name[len(acs.SIPCustomHeaderPrefix):]] = value
-			}
+	if _, ok := data["customContext"]; ok {
+		var d struct {
+			CustomContext *customContext `json:"customContext"`
 		}
-		call.CustomContext = cc
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			return nil, fmt.Errorf("customContext: %w", err)
+		}
+		call.CustomContext = d.CustomContext.toProto()
 	}
 	return call, nil
+}
+
+// isIncomingCallDataField says which of IncomingCall's fields come from the event's data as
+// they are; the custom context is renamed (SIP headers lose their prefix).
+func isIncomingCallDataField(fd protoreflect.FieldDescriptor) bool {
+	switch fd.Name() {
+	case "to", "from", "caller_display_name", "server_call_id", "correlation_id", "incoming_call_context", "on_behalf_of_callee":
+		return true
+	}
+	return false
+}
+
+func (c *customContext) toProto() *callgatev1.CustomCallingContext {
+	if c == nil {
+		return nil
+	}
+	cc := &callgatev1.CustomCallingContext{VoipHeaders: c.VoIPHeaders}
+	for name, value := range c.SIPHeaders {
+		switch {
+		case strings.EqualFold(name, acs.SIPHeaderUUI) || strings.EqualFold(name, sipUserToUserEventGrid):
+			cc.SipUserToUser = value
+		case len(name) >= len(acs.SIPCustomHeaderPrefix) && strings.EqualFold(name[:len(acs.SIPCustomHeaderPrefix)], acs.SIPCustomHeaderPrefix):
+			if cc.SipXHeaders == nil {
+				cc.SipXHeaders = map[string]string{}
+			}
+			cc.SipXHeaders[name[len(acs.SIPCustomHeaderPrefix):]] = value
+		}
+	}
+	return cc
 }

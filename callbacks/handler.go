@@ -124,7 +124,7 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.authenticate(r, h.jwt); err != nil {
-		h.unauthorized(w, r, err)
+		h.refuse(w, r, http.StatusUnauthorized, err.Error(), nil)
 		return
 	}
 	body, ok := h.readBody(w, r)
@@ -133,7 +133,7 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	envelopes, err := decodeEnvelopes[cloudEvent](body)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 		return
 	}
 	batch := make([]eventlog.CallEvent, 0, len(envelopes))
@@ -143,7 +143,7 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 	for _, ce := range envelopes {
 		ev, err := parseCallEvent(ce)
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 			return
 		}
 		payload, err := proto.Marshal(ev)
@@ -159,7 +159,7 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 	appended, err := h.store.AppendCalls(r.Context(), batch)
 	if errors.Is(err, eventlog.ErrInvalidArgument) {
 		// Delivering it again would not help: refuse it.
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 		return
 	}
 	if err != nil {
@@ -194,20 +194,15 @@ func (h *Handler) authenticate(r *http.Request, jwt *jwtVerifier) error {
 	return nil
 }
 
-func (h *Handler) unauthorized(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.Warn("callback refused", zap.String("path", r.URL.Path), zap.String("remote_addr", r.RemoteAddr), zap.Error(err))
-	http.Error(w, "unauthorized", http.StatusUnauthorized)
-}
-
 func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			http.Error(w, fmt.Sprintf("body larger than %d bytes", h.cfg.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+			h.refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.MaxBodyBytes), body)
 			return nil, false
 		}
-		http.Error(w, "cannot read body", http.StatusBadRequest)
+		h.refuse(w, r, http.StatusBadRequest, "cannot read body: "+err.Error(), body)
 		return nil, false
 	}
 	return body, true

@@ -15,7 +15,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/callgate/callgate/eventlog"
@@ -82,17 +84,22 @@ type fixture struct {
 	log    *eventlog.Log
 	srv    *httptest.Server
 	signer *signer
+	// logs has every line the handler logged at Warn and above.
+	logs *observer.ObservedLogs
 }
 
 func newFixture(t *testing.T, withJWT bool) *fixture {
 	t.Helper()
-	zl := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	core, logs := observer.New(zap.WarnLevel)
+	zl := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel), zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, core)
+	})))
 	l, err := eventlog.Open(testContext(t), eventlog.Config{DataDir: t.TempDir(), ServerName: strings.ReplaceAll(t.Name(), "/", "-"), Logger: zl})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = l.Close() })
-	f := &fixture{log: l}
+	f := &fixture{log: l, logs: logs}
 	cfg := Config{Secret: testSecret, Logger: zl, MaxBodyBytes: 64 << 10}
 	if withJWT {
 		f.signer = newSigner(t)

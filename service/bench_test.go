@@ -4,33 +4,26 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/emulator"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
-	"github.com/callgate/callgate/service"
 )
 
 // BenchmarkGateway measures CreateCall and GetCall three ways against the same emulator on
 // loopback, in one run: the acs client directly, through the gateway over gRPC, and through the
 // REST gateway (which dials the gRPC server). The gateway's cost is the difference at p50.
-// "grpc-workers" is the same gRPC server with grpc.NumStreamWorkers, which serves each RPC on a
-// waiting goroutine instead of a new one.
 //
 // The emulator's targets ring for a day, so no callback work (an RS256 signature per event)
 // competes for the CPU while requests are measured; the gateway logs as in production (JSON, one Info line per RPC) to
 // io.Discard. Latencies are recorded per request; p50, p99 and ops/s are reported as metrics.
-// One client in turn through the four ways gives the latencies; eight clients on one way at a
+// One client in turn through the three ways gives the latencies; eight clients on one way at a
 // time give the throughput under load.
 //
 //	go test -run '^$' -bench BenchmarkGateway -benchmem ./service/
@@ -48,7 +41,6 @@ func BenchmarkGateway(b *testing.B) {
 	httpClient := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	b.Cleanup(httpClient.CloseIdleConnections)
 	createBody := fmt.Sprintf(`{"targets":[{"communicationUser":{"id":%q}}]}`, callee)
-	workers := gatewayClient(b, s, grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
 
 	ops := map[string]map[string]func(context.Context) error{
 		"CreateCall": {
@@ -58,10 +50,6 @@ func BenchmarkGateway(b *testing.B) {
 			},
 			"grpc": func(ctx context.Context) error {
 				_, err := s.Calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(callee)}})
-				return err
-			},
-			"grpc-workers": func(ctx context.Context) error {
-				_, err := workers.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(callee)}})
 				return err
 			},
 			"rest": func(ctx context.Context) error {
@@ -77,17 +65,13 @@ func BenchmarkGateway(b *testing.B) {
 				_, err := s.Calls.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: callID})
 				return err
 			},
-			"grpc-workers": func(ctx context.Context) error {
-				_, err := workers.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: callID})
-				return err
-			},
 			"rest": func(ctx context.Context) error {
 				return restCall(ctx, httpClient, http.MethodGet, s.RESTURL+"/v1/calls/"+callID, "")
 			},
 		},
 	}
 
-	ways := []string{"direct", "grpc", "grpc-workers", "rest"}
+	ways := []string{"direct", "grpc", "rest"}
 	for _, op := range []string{"CreateCall", "GetCall"} {
 		b.Run(op, func(b *testing.B) { measureInterleaved(b, ways, ops[op]) })
 		for _, via := range ways {
@@ -201,21 +185,4 @@ func report(b *testing.B, prefix string, lat []time.Duration, elapsed time.Durat
 	b.ReportMetric(float64(p99)/float64(time.Microsecond), prefix+"p99-µs")
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), prefix+"ops/s")
 	return p50
-}
-
-// gatewayClient serves the stack's services on another gRPC server built with opts, and returns
-// a client of it.
-func gatewayClient(b *testing.B, s *stack, opts ...grpc.ServerOption) callgatev1.CallServiceClient {
-	b.Helper()
-	opts = append(opts, grpc.ChainUnaryInterceptor(service.UnaryInterceptor(s.Deps.Logger)))
-	srv := grpc.NewServer(opts...)
-	callgatev1.RegisterCallServiceServer(srv, service.NewCallServer(s.Deps))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	b.Cleanup(func() { srv.Stop(); <-served })
-	return callgatev1.NewCallServiceClient(dial(b, ln.Addr().String()))
 }

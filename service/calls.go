@@ -2,230 +2,202 @@ package service
 
 import (
 	"context"
-	"time"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/callgate/callgate/acs"
+	"github.com/callgate/callgate/acsproto"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
-// Each handler reads: build the upstream request (validation included: nothing is sent for an
-// invalid request), make the one ACS call, build the response from its answer.
-
 // CreateCall places a 1:1 or group call.
 func (s *CallServer) CreateCall(ctx context.Context, req *callgatev1.CreateCallRequest) (*callgatev1.CreateCallResponse, error) {
-	up, wait, err := s.createCallRequest(req)
-	if err != nil {
-		return nil, err
-	}
-	call, ev, err := startCall(ctx, s, up, wait, s.deps.ACS.CreateCall, outcomeCreate)
-	if err != nil {
-		return nil, err
-	}
-	return &callgatev1.CreateCallResponse{Call: call, ResultEvent: ev}, nil
+	return createCall.serve(ctx, s.core, req)
 }
 
-// startCall runs an operation that gives this application a new call connection (create, connect,
-// answer), waiting for its outcome when asked: the new call's events are all its own, so the
-// wait reads them from its first.
-func startCall[R any](ctx context.Context, s *CallServer, up R, wait time.Duration,
-	do func(context.Context, R) (*acs.CallConnectionProperties, error), o outcome,
-) (*callgatev1.Call, *callgatev1.CallEvent, error) {
-	pw, err := s.deps.prepareWait(wait, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	props, err := do(ctx, up)
-	if err != nil {
-		return nil, nil, upstreamError(s.log, err)
-	}
-	ev, err := pw.await(ctx, s.deps, &s.streams, props.CallConnectionID, o, done{})
-	if err != nil {
-		return nil, nil, err
-	}
-	return callToProto(props), ev, nil
-}
-
-func (s *CallServer) createCallRequest(req *callgatev1.CreateCallRequest) (*acs.CreateCallRequest, time.Duration, error) {
-	var v validator
-	targets := req.GetTargets()
-	if len(targets) == 0 {
-		v.add("targets", "required: at least one target")
-	}
-	up := &acs.CreateCallRequest{
-		Targets:           make([]acs.Identifier, len(targets)),
-		SourceDisplayName: req.GetSourceDisplayName(),
-		OperationContext:  req.GetOperationContext(),
-		Repeatability:     acs.Repeatability{RequestID: req.GetRequestId()},
-	}
-	callsPhone := false
-	for i, t := range targets {
-		id := v.identifier(elem("targets", i), t, dialable)
-		up.Targets[i] = id
-		callsPhone = callsPhone || id.ObjectKind() == acs.KindPhoneNumber
-		for j := range i {
-			if id.RawID != "" && up.Targets[j].RawID == id.RawID {
+var createCall = unary[*callgatev1.CreateCallRequest, *callgatev1.CreateCallResponse, *acs.CreateCallRequest, *acs.CallConnectionProperties]{
+	build: func(c *core, v *validator, req *callgatev1.CreateCallRequest) (*acs.CreateCallRequest, outcome) {
+		targets := req.GetTargets()
+		up := &acs.CreateCallRequest{
+			Targets:           make([]acs.Identifier, len(targets)),
+			SourceDisplayName: req.GetSourceDisplayName(),
+			OperationContext:  req.GetOperationContext(),
+			CallbackURI:       c.callbackURL,
+			Repeatability:     acs.Repeatability{RequestID: req.GetRequestId()},
+		}
+		callsPhone := false
+		seen := make(map[string]int, len(targets))
+		for i, t := range targets {
+			id := v.identifier(elem("targets", i), t, dialable)
+			up.Targets[i] = id
+			callsPhone = callsPhone || id.ObjectKind() == acs.KindPhoneNumber
+			if id.RawID == "" {
+				continue
+			}
+			if j, ok := seen[id.RawID]; ok {
 				v.add(fieldIndex("targets", i), "repeats "+fieldIndex("targets", j))
-				break
+			} else {
+				seen[id.RawID] = i
 			}
 		}
-	}
-	up.SourceCallerIDNumber = v.callerID("source_caller_id_number", req.GetSourceCallerIdNumber())
-	if callsPhone && up.SourceCallerIDNumber == nil {
-		v.add("source_caller_id_number", "required to call a phone number: a number of the ACS resource")
-	}
-	uri, wait, err := s.startRequestEnd(&v, req.GetRequestId(), req.GetWait())
-	up.CallbackURI = uri
-	return up, wait, err
+		up.SourceCallerIDNumber = v.callerID("source_caller_id_number", req.GetSourceCallerIdNumber())
+		if callsPhone && up.SourceCallerIDNumber == nil {
+			v.add("source_caller_id_number", "required to call a phone number: a number of the ACS resource")
+		}
+		return up, outcomeCreate
+	},
+	call: (*acs.Client).CreateCall,
+	respond: respondCall[*acs.CreateCallRequest](func(c *callgatev1.Call) *callgatev1.CreateCallResponse {
+		return &callgatev1.CreateCallResponse{Call: c}
+	}),
+}
+
+// respondCall maps the call connection that create, connect and answer all answer with.
+func respondCall[U any, Resp any](wrap func(*callgatev1.Call) Resp) func(U, *acs.CallConnectionProperties) Resp {
+	return func(_ U, p *acs.CallConnectionProperties) Resp { return wrap(callToProto(p)) }
 }
 
 // ConnectCall joins a running call.
 func (s *CallServer) ConnectCall(ctx context.Context, req *callgatev1.ConnectCallRequest) (*callgatev1.ConnectCallResponse, error) {
-	up, wait, err := s.connectRequest(req)
-	if err != nil {
-		return nil, err
-	}
-	call, ev, err := startCall(ctx, s, up, wait, s.deps.ACS.Connect, outcomeConnect)
-	if err != nil {
-		return nil, err
-	}
-	return &callgatev1.ConnectCallResponse{Call: call, ResultEvent: ev}, nil
+	return connectCall.serve(ctx, s.core, req)
 }
 
-func (s *CallServer) connectRequest(req *callgatev1.ConnectCallRequest) (*acs.ConnectRequest, time.Duration, error) {
-	var v validator
-	up := &acs.ConnectRequest{
-		OperationContext: req.GetOperationContext(),
-		Repeatability:    acs.Repeatability{RequestID: req.GetRequestId()},
-	}
-	switch l := req.GetCallLocator().(type) {
-	case *callgatev1.ConnectCallRequest_ServerCallId:
-		v.required("server_call_id", l.ServerCallId)
-		up.CallLocator = acs.ServerCallLocator(l.ServerCallId)
-	case *callgatev1.ConnectCallRequest_GroupCallId:
-		switch {
-		case l.GroupCallId == "":
-			v.add("group_call_id", descRequired)
-		case !acs.IsUUID(l.GroupCallId):
-			v.add("group_call_id", "must be a UUID: group call IDs are")
+var connectCall = unary[*callgatev1.ConnectCallRequest, *callgatev1.ConnectCallResponse, *acs.ConnectRequest, *acs.CallConnectionProperties]{
+	build: func(c *core, v *validator, req *callgatev1.ConnectCallRequest) (*acs.ConnectRequest, outcome) {
+		up := &acs.ConnectRequest{
+			OperationContext: req.GetOperationContext(),
+			CallbackURI:      c.callbackURL,
+			Repeatability:    acs.Repeatability{RequestID: req.GetRequestId()},
 		}
-		up.CallLocator = acs.GroupCallLocator(l.GroupCallId)
-	case *callgatev1.ConnectCallRequest_RoomId:
-		v.required("room_id", l.RoomId)
-		up.CallLocator = acs.RoomCallLocator(l.RoomId)
-	default:
-		v.add("call_locator", "required: set server_call_id, group_call_id or room_id")
-	}
-	uri, wait, err := s.startRequestEnd(&v, req.GetRequestId(), req.GetWait())
-	up.CallbackURI = uri
-	return up, wait, err
+		// Which locator is set, and its form, are declared rules.
+		switch l := req.GetCallLocator().(type) {
+		case *callgatev1.ConnectCallRequest_ServerCallId:
+			up.CallLocator = acs.ServerCallLocator(l.ServerCallId)
+		case *callgatev1.ConnectCallRequest_GroupCallId:
+			up.CallLocator = acs.GroupCallLocator(l.GroupCallId)
+		case *callgatev1.ConnectCallRequest_RoomId:
+			up.CallLocator = acs.RoomCallLocator(l.RoomId)
+		}
+		return up, outcomeConnect
+	},
+	call: (*acs.Client).Connect,
+	respond: respondCall[*acs.ConnectRequest](func(c *callgatev1.Call) *callgatev1.ConnectCallResponse {
+		return &callgatev1.ConnectCallResponse{Call: c}
+	}),
 }
 
 // GetCall reads a call connection.
 func (s *CallServer) GetCall(ctx context.Context, req *callgatev1.GetCallRequest) (*callgatev1.GetCallResponse, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	props, err := s.deps.ACS.GetCall(ctx, &acs.GetCallRequest{CallConnectionID: req.GetCallConnectionId()})
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	return &callgatev1.GetCallResponse{Call: callToProto(props)}, nil
+	return getCall.serve(ctx, s.core, req)
+}
+
+var getCall = unary[*callgatev1.GetCallRequest, *callgatev1.GetCallResponse, *acs.GetCallRequest, *acs.CallConnectionProperties]{
+	build: func(_ *core, _ *validator, req *callgatev1.GetCallRequest) (*acs.GetCallRequest, outcome) {
+		return &acs.GetCallRequest{CallConnectionID: req.GetCallConnectionId()}, outcome{}
+	},
+	call:    (*acs.Client).GetCall,
+	respond: respondCall[*acs.GetCallRequest](func(c *callgatev1.Call) *callgatev1.GetCallResponse { return &callgatev1.GetCallResponse{Call: c} }),
 }
 
 // HangUpCall leaves the call (DELETE) or, with for_everyone, ends it for all (:terminate).
 func (s *CallServer) HangUpCall(ctx context.Context, req *callgatev1.HangUpCallRequest) (*callgatev1.HangUpCallResponse, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	v.requestID("request_id", req.GetRequestId())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	var err error
-	if req.GetForEveryone() {
-		err = s.deps.ACS.TerminateCall(ctx, &acs.TerminateCallRequest{
-			CallConnectionID: req.GetCallConnectionId(),
-			Repeatability:    acs.Repeatability{RequestID: req.GetRequestId()},
-		})
-	} else {
+	return hangUpCall.serve(ctx, s.core, req)
+}
+
+var hangUpCall = unary[*callgatev1.HangUpCallRequest, *callgatev1.HangUpCallResponse, *callgatev1.HangUpCallRequest, struct{}]{
+	build: func(_ *core, _ *validator, req *callgatev1.HangUpCallRequest) (*callgatev1.HangUpCallRequest, outcome) {
+		return req, outcome{}
+	},
+	call: func(c *acs.Client, ctx context.Context, req *callgatev1.HangUpCallRequest) (struct{}, error) {
+		if req.GetForEveryone() {
+			return struct{}{}, c.TerminateCall(ctx, &acs.TerminateCallRequest{
+				CallConnectionID: req.GetCallConnectionId(),
+				Repeatability:    acs.Repeatability{RequestID: req.GetRequestId()},
+			})
+		}
 		// ACS's DELETE takes no Repeatability-Request-ID; leaving twice is harmless anyway.
-		err = s.deps.ACS.HangUp(ctx, &acs.HangUpRequest{CallConnectionID: req.GetCallConnectionId()})
-	}
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	return &callgatev1.HangUpCallResponse{}, nil
+		return struct{}{}, c.HangUp(ctx, &acs.HangUpRequest{CallConnectionID: req.GetCallConnectionId()})
+	},
+	respond: func(*callgatev1.HangUpCallRequest, struct{}) *callgatev1.HangUpCallResponse {
+		return &callgatev1.HangUpCallResponse{}
+	},
 }
 
 // TransferCall transfers a 1:1 call, or moves a group call's transferee, to the target.
 func (s *CallServer) TransferCall(ctx context.Context, req *callgatev1.TransferCallRequest) (*callgatev1.TransferCallResponse, error) {
-	up, wait, err := transferRequest(req)
-	if err != nil {
-		return nil, err
-	}
-	pw, err := s.deps.prepareWait(wait, true)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.deps.ACS.TransferToParticipant(ctx, up)
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	ev, err := pw.await(ctx, s.deps, &s.streams, up.CallConnectionID, outcomeTransfer.withOperationContext(up.OperationContext),
-		done{"operation_context": up.OperationContext})
-	if err != nil {
-		return nil, err
-	}
-	return &callgatev1.TransferCallResponse{OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext), ResultEvent: ev}, nil
+	return transferCall.serve(ctx, s.core, req)
 }
 
-func transferRequest(req *callgatev1.TransferCallRequest) (*acs.TransferToParticipantRequest, time.Duration, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	up := &acs.TransferToParticipantRequest{
-		CallConnectionID:     req.GetCallConnectionId(),
-		TargetParticipant:    v.identifier(at("target"), req.GetTarget(), dialable),
-		OperationContext:     operationContextFor(req.GetOperationContext(), req.GetRequestId()),
-		OperationCallbackURI: req.GetOperationCallbackUri(),
-		Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
-	}
-	if req.GetTransferee() != nil {
-		t := v.identifier(at("transferee"), req.GetTransferee(), existing)
-		up.Transferee = &t
-	}
-	up.CustomCallingContext = v.customCallingContext("custom_calling_context", req.GetCustomCallingContext(), up.TargetParticipant, "target")
-	v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
-	// Optional even for a phone target: ACS then shows the transferee's number.
-	up.SourceCallerIDNumber = v.callerID("source_caller_id_number", req.GetSourceCallerIdNumber())
-	v.requestID("request_id", req.GetRequestId())
-	wait := v.wait(req.GetWait(), req.GetOperationCallbackUri())
-	return up, wait, v.err()
+var transferCall = unary[*callgatev1.TransferCallRequest, *callgatev1.TransferCallResponse, *acs.TransferToParticipantRequest, *acs.TransferCallResponse]{
+	build: func(_ *core, v *validator, req *callgatev1.TransferCallRequest) (*acs.TransferToParticipantRequest, outcome) {
+		up := &acs.TransferToParticipantRequest{
+			CallConnectionID:     req.GetCallConnectionId(),
+			TargetParticipant:    v.identifier(at("target"), req.GetTarget(), dialable),
+			OperationContext:     v.operationContext(req.GetOperationContext()),
+			OperationCallbackURI: req.GetOperationCallbackUri(),
+			Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
+		}
+		if req.GetTransferee() != nil {
+			t := v.identifier(at("transferee"), req.GetTransferee(), existing)
+			up.Transferee = &t
+		}
+		up.CustomCallingContext = v.customCallingContext("custom_calling_context", req.GetCustomCallingContext(), up.TargetParticipant, "target")
+		v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
+		// Optional even for a phone target: ACS then shows the transferee's number.
+		up.SourceCallerIDNumber = v.callerID("source_caller_id_number", req.GetSourceCallerIdNumber())
+		o := outcomeTransfer
+		o.operationContext = up.OperationContext
+		return up, o
+	},
+	call: (*acs.Client).TransferToParticipant,
+	respond: func(up *acs.TransferToParticipantRequest, res *acs.TransferCallResponse) *callgatev1.TransferCallResponse {
+		return &callgatev1.TransferCallResponse{OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext)}
+	},
 }
 
-// startRequestEnd finishes checking a request that starts a call connection (create, connect,
-// answer): its request_id and wait, then every violation found; and gives the callback URI.
-func (s *CallServer) startRequestEnd(v *validator, requestID string, wait *durationpb.Duration) (string, time.Duration, error) {
-	v.requestID("request_id", requestID)
-	w := v.wait(wait, "")
-	if err := v.err(); err != nil {
-		return "", 0, err
+func callToProto(p *acs.CallConnectionProperties) *callgatev1.Call {
+	if p == nil {
+		return nil
 	}
-	uri, err := s.callbackURL()
-	return uri, w, err
+	c := &callgatev1.Call{
+		CallConnectionId:     p.CallConnectionID,
+		ServerCallId:         p.ServerCallID,
+		CorrelationId:        p.CorrelationID,
+		State:                callStateToProto(p.CallConnectionState),
+		Source:               acsproto.OptionalIdentifier(p.Source),
+		SourceCallerIdNumber: acsproto.PhoneNumber(p.SourceCallerIDNumber),
+		SourceDisplayName:    p.SourceDisplayName,
+		AnsweredFor:          acsproto.PhoneNumber(p.AnsweredFor),
+	}
+	if len(p.Targets) > 0 {
+		c.Targets = make([]*callgatev1.CommunicationIdentifier, len(p.Targets))
+		for i, t := range p.Targets {
+			c.Targets[i] = acsproto.Identifier(t)
+		}
+	}
+	if p.AnsweredBy != nil && p.AnsweredBy.ID != "" {
+		c.AnsweredBy = acsproto.Identifier(acs.CommunicationUser(p.AnsweredBy.ID))
+	}
+	return c
 }
 
-// callbackURL is where ACS posts the events of calls this gateway creates, answers or connects:
-// always the gateway's own endpoint, so WatchCall sees every event.
-func (s *CallServer) callbackURL() (string, error) {
-	if s.deps.CallbackURL == "" {
-		return "", status.Error(codes.FailedPrecondition, "the gateway has no callback URL configured (its public URL), so it cannot receive call events")
+func callStateToProto(s acs.CallConnectionState) callgatev1.CallState {
+	switch s {
+	case "":
+		return callgatev1.CallState_CALL_STATE_UNSPECIFIED
+	case acs.CallStateConnecting:
+		return callgatev1.CallState_CALL_STATE_CONNECTING
+	case acs.CallStateConnected:
+		return callgatev1.CallState_CALL_STATE_CONNECTED
+	case acs.CallStateTransferring:
+		return callgatev1.CallState_CALL_STATE_TRANSFERRING
+	case acs.CallStateTransferAccepted:
+		return callgatev1.CallState_CALL_STATE_TRANSFER_ACCEPTED
+	case acs.CallStateDisconnecting:
+		return callgatev1.CallState_CALL_STATE_DISCONNECTING
+	case acs.CallStateDisconnected:
+		return callgatev1.CallState_CALL_STATE_DISCONNECTED
 	}
-	return s.deps.CallbackURL, nil
+	// "unknown", and any state newer than this API.
+	return callgatev1.CallState_CALL_STATE_UNKNOWN
 }
 
 func firstNonEmpty(a, b string) string {

@@ -5,22 +5,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/callgate/callgate/acs"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
-// Limits ACS documents for custom calling context ("How to pass contextual data between calls"
-// and the direct routing SIP specification): up to five custom SIP headers, names of at most 64
-// characters including the X-MS-Custom- prefix, SIP values (UUI included) of at most 256
-// characters, up to 1000 VoIP headers.
-const (
-	maxSIPXHeaders    = 5
-	maxSIPHeaderName  = 64
-	maxSIPHeaderValue = 256
-	maxVoIPHeaders    = 1000
-)
+// The bounds ACS documents for custom calling context ("How to pass contextual data between
+// calls" and the direct routing SIP specification: five custom SIP headers, names of at most 64
+// characters with the X-MS-Custom- prefix, SIP values of at most 256, 1,000 VoIP headers) are
+// declared on CustomCallingContext in the proto; what they cannot say is checked here.
 
 // customCallingContext checks and converts the headers sent to target (at targetField). SIP
 // headers only reach phone numbers, so they are refused for any other target rather than
@@ -36,8 +29,6 @@ func (v *validator) customCallingContext(field string, c *callgatev1.CustomCalli
 		switch {
 		case notPhone:
 			v.add(f, "SIP headers reach phone numbers only, and "+targetField+" is not one")
-		case utf8.RuneCountInString(uui) > maxSIPHeaderValue:
-			v.add(f, "must be at most "+strconv.Itoa(maxSIPHeaderValue)+" characters")
 		case hasLineBreak(uui):
 			v.add(f, "must not contain line breaks")
 		}
@@ -45,11 +36,8 @@ func (v *validator) customCallingContext(field string, c *callgatev1.CustomCalli
 	}
 	if xs := c.GetSipXHeaders(); len(xs) > 0 {
 		f := field + ".sip_x_headers"
-		switch {
-		case notPhone:
+		if notPhone {
 			v.add(f, "SIP headers reach phone numbers only, and "+targetField+" is not one")
-		case len(xs) > maxSIPXHeaders:
-			v.add(f, "at most "+strconv.Itoa(maxSIPXHeaders)+" custom SIP headers")
 		}
 		for _, name := range sortedKeys(xs) {
 			value := xs[name]
@@ -58,10 +46,6 @@ func (v *validator) customCallingContext(field string, c *callgatev1.CustomCalli
 				v.add(f, "header name "+strconv.Quote(name)+" must be a SIP token (letters, digits, -.!%*_+`'~)")
 			case strings.HasPrefix(strings.ToLower(name), strings.ToLower(acs.SIPCustomHeaderPrefix)):
 				v.add(f, "header "+name+": give the name without the "+acs.SIPCustomHeaderPrefix+" prefix, the gateway adds it")
-			case len(acs.SIPCustomHeaderPrefix)+len(name) > maxSIPHeaderName:
-				v.add(f, "header "+name+": the name must be at most "+strconv.Itoa(maxSIPHeaderName-len(acs.SIPCustomHeaderPrefix))+" characters")
-			case utf8.RuneCountInString(value) > maxSIPHeaderValue:
-				v.add(f, "header "+name+": the value must be at most "+strconv.Itoa(maxSIPHeaderValue)+" characters")
 			case hasLineBreak(value):
 				v.add(f, "header "+name+": the value must not contain line breaks")
 			}
@@ -70,13 +54,10 @@ func (v *validator) customCallingContext(field string, c *callgatev1.CustomCalli
 	}
 	if vs := c.GetVoipHeaders(); len(vs) > 0 {
 		f := field + ".voip_headers"
-		if len(vs) > maxVoIPHeaders {
-			v.add(f, "at most "+strconv.Itoa(maxVoIPHeaders)+" VoIP headers")
-		}
 		for _, name := range sortedKeys(vs) {
 			value := vs[name]
-			if name == "" || hasLineBreak(name) || hasLineBreak(value) {
-				v.add(f, "header names must not be empty, and names and values must not contain line breaks")
+			if hasLineBreak(name) || hasLineBreak(value) {
+				v.add(f, "header names and values must not contain line breaks")
 				break
 			}
 			out.AddVoIPHeader(name, value)

@@ -3,6 +3,7 @@ package service
 import (
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/callgate/callgate/acs"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
@@ -20,7 +21,11 @@ const (
 	existing
 )
 
-const descIdentifier = "required: give raw_id or one of communication_user, phone_number, microsoft_teams_user, microsoft_teams_app"
+const (
+	descIdentifier = "required: give raw_id or one of communication_user, phone_number, microsoft_teams_user, microsoft_teams_app"
+	descPhoneRawID = "a phone number's raw ID is 4: then the number (4:+16471234567)"
+	descRawID      = "must be a raw ID, <prefix>:<id> with no spaces or control characters (8:acs:..., 4:+16471234567)"
+)
 
 // identifier checks a request's identifier at p and converts it. An identifier may be given by
 // its typed kind, by raw_id alone (parsed with the SDKs' rules), or both, when they must agree.
@@ -60,7 +65,7 @@ func (v *validator) identifier(p path, id *callgatev1.CommunicationIdentifier, m
 	case *callgatev1.CommunicationIdentifier_MicrosoftTeamsUser:
 		kind = "microsoft_teams_user"
 		u := k.MicrosoftTeamsUser
-		v.required(p.join(".microsoft_teams_user.user_id"), u.GetUserId())
+		v.plainID(p.join(".microsoft_teams_user.user_id"), u.GetUserId())
 		cloud := v.cloud(p, ".microsoft_teams_user.cloud", u.GetCloud())
 		out = acs.Identifier{Kind: acs.KindMicrosoftTeamsUser, MicrosoftTeamsUser: &acs.MicrosoftTeamsUserModel{
 			UserID: u.GetUserId(), IsAnonymous: u.GetIsAnonymous(), Cloud: cloud,
@@ -68,7 +73,7 @@ func (v *validator) identifier(p path, id *callgatev1.CommunicationIdentifier, m
 	case *callgatev1.CommunicationIdentifier_MicrosoftTeamsApp:
 		kind = "microsoft_teams_app"
 		a := k.MicrosoftTeamsApp
-		v.required(p.join(".microsoft_teams_app.app_id"), a.GetAppId())
+		v.plainID(p.join(".microsoft_teams_app.app_id"), a.GetAppId())
 		out = acs.MicrosoftTeamsApp(a.GetAppId(), v.cloud(p, ".microsoft_teams_app.cloud", a.GetCloud()))
 	default:
 		v.add(p.String(), "has a kind this gateway does not know")
@@ -88,27 +93,57 @@ func (v *validator) identifier(p path, id *callgatev1.CommunicationIdentifier, m
 // acsUserID checks the raw ID of an ACS user: a phone number or Teams ID there is a mistake ACS
 // would only report later, and less clearly.
 func (v *validator) acsUserID(field, id string) {
-	switch {
-	case id == "":
+	if id == "" {
 		v.add(field, descRequired)
-	case !strings.HasPrefix(id, "8:acs:") && !strings.HasPrefix(id, "8:spool:") &&
-		!strings.HasPrefix(id, "8:dod-acs:") && !strings.HasPrefix(id, "8:gcch-acs:"):
-		v.add(field, "must be an ACS user ID (8:acs:<resource id>_<user id>)")
+		return
 	}
+	for _, prefix := range []string{"8:acs:", "8:spool:", "8:dod-acs:", "8:gcch-acs:"} {
+		if rest, ok := strings.CutPrefix(id, prefix); ok && rest != "" && isRawID(id) {
+			return
+		}
+	}
+	v.add(field, "must be an ACS user ID (8:acs:<resource id>_<user id>)")
+}
+
+// isRawID reports whether s has the shape of every raw ID: a numeric prefix, ':', then an ID
+// with no spaces or control characters ("x", "8:" and "../../etc/passwd" have not).
+func isRawID(s string) bool {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		if s[j] < '0' || s[j] > '9' {
+			return false
+		}
+	}
+	for _, r := range s[i+1:] {
+		if r <= ' ' || r == 0x7f || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // rawIdentifier parses an identifier given by raw_id only.
 func (v *validator) rawIdentifier(p path, raw string, mode idMode) acs.Identifier {
 	field := p.join(".raw_id")
-	if raw[0] == '+' {
+	switch {
+	case raw[0] == '+':
 		// Parsed as it is, this would be an identifier of unknown kind that ACS refuses later.
-		v.add(field, "a phone number's raw ID is 4: then the number (4:+16471234567)")
+		v.add(field, descPhoneRawID)
+		return acs.Identifier{}
+	case !isRawID(raw):
+		v.add(field, descRawID)
 		return acs.Identifier{}
 	}
 	id, err := acs.ParseRawID(raw)
 	if err != nil {
 		v.add(field, descRequired)
 		return acs.Identifier{}
+	}
+	if id.CommunicationUser != nil {
+		v.acsUserID(field, id.CommunicationUser.ID)
 	}
 	if n := id.PhoneNumber; n != nil {
 		v.phoneNumber(p, n.Value, n.IsAnonymous, mode, ".raw_id", ".raw_id")
@@ -126,6 +161,16 @@ func (v *validator) phoneNumber(p path, value string, anonymous bool, mode idMod
 		v.add(p.join(valueField), descRequired)
 	case !acs.IsE164(value):
 		v.add(p.join(valueField), descE164)
+	}
+}
+
+// plainID checks a required ID that becomes part of a raw ID.
+func (v *validator) plainID(field, id string) {
+	switch {
+	case id == "":
+		v.add(field, descRequired)
+	case !isRawID("0:" + id):
+		v.add(field, "must not contain spaces or control characters")
 	}
 }
 

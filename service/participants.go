@@ -2,205 +2,165 @@ package service
 
 import (
 	"context"
-	"time"
+	"strings"
 
 	"github.com/callgate/callgate/acs"
+	"github.com/callgate/callgate/acsproto"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
 // AddParticipant invites a participant into the call.
 func (s *ParticipantServer) AddParticipant(ctx context.Context, req *callgatev1.AddParticipantRequest) (*callgatev1.AddParticipantResponse, error) {
-	up, wait, err := addRequest(req)
-	if err != nil {
-		return nil, err
-	}
-	pw, err := s.deps.prepareWait(wait, true)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.deps.ACS.AddParticipant(ctx, up)
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	ev, err := pw.await(ctx, s.deps, &s.waits, up.CallConnectionID, outcomeAdd.withOperationContext(up.OperationContext),
-		done{"invitation_id": res.InvitationID, "operation_context": up.OperationContext})
-	if err != nil {
-		return nil, err
-	}
-	out := &callgatev1.AddParticipantResponse{
-		ResultEvent:      ev,
-		InvitationId:     res.InvitationID,
-		Participant:      participantToProto(res.Participant),
-		OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext),
-	}
-	if out.Participant == nil {
-		out.Participant = &callgatev1.CallParticipant{Identifier: identifierToProto(up.ParticipantToAdd)}
-	}
-	return out, nil
+	return addParticipant.serve(ctx, s.core, req)
 }
 
-func addRequest(req *callgatev1.AddParticipantRequest) (*acs.AddParticipantRequest, time.Duration, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	up := &acs.AddParticipantRequest{
-		CallConnectionID:           req.GetCallConnectionId(),
-		ParticipantToAdd:           v.identifier(at("participant"), req.GetParticipant(), dialable),
-		SourceDisplayName:          req.GetSourceDisplayName(),
-		InvitationTimeoutInSeconds: req.GetInvitationTimeoutSeconds(),
-		OperationContext:           req.GetOperationContext(),
-		OperationCallbackURI:       req.GetOperationCallbackUri(),
-		Repeatability:              acs.Repeatability{RequestID: req.GetRequestId()},
-	}
-	up.SourceCallerIDNumber = v.callerID("source_caller_id_number", req.GetSourceCallerIdNumber())
-	if up.SourceCallerIDNumber == nil && up.ParticipantToAdd.ObjectKind() == acs.KindPhoneNumber {
-		v.add("source_caller_id_number", "required to add a phone number: a number of the ACS resource")
-	}
-	v.invitationTimeout("invitation_timeout_seconds", req.GetInvitationTimeoutSeconds())
-	v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
-	up.CustomCallingContext = v.customCallingContext("custom_calling_context", req.GetCustomCallingContext(), up.ParticipantToAdd, "participant")
-	v.requestID("request_id", req.GetRequestId())
-	wait := v.wait(req.GetWait(), req.GetOperationCallbackUri())
-	if wait > 0 {
-		// The outcome event is matched by operation context: it needs one.
-		up.OperationContext = operationContextFor(up.OperationContext, req.GetRequestId())
-	}
-	return up, wait, v.err()
+var addParticipant = unary[*callgatev1.AddParticipantRequest, *callgatev1.AddParticipantResponse, *acs.AddParticipantRequest, *acs.AddParticipantResponse]{
+	build: func(_ *core, v *validator, req *callgatev1.AddParticipantRequest) (*acs.AddParticipantRequest, outcome) {
+		up := &acs.AddParticipantRequest{
+			CallConnectionID:           req.GetCallConnectionId(),
+			ParticipantToAdd:           v.identifier(at("participant"), req.GetParticipant(), dialable),
+			SourceDisplayName:          req.GetSourceDisplayName(),
+			InvitationTimeoutInSeconds: req.GetInvitationTimeoutSeconds(),
+			OperationContext:           v.operationContext(req.GetOperationContext()),
+			OperationCallbackURI:       req.GetOperationCallbackUri(),
+			Repeatability:              acs.Repeatability{RequestID: req.GetRequestId()},
+		}
+		up.SourceCallerIDNumber = v.callerID("source_caller_id_number", req.GetSourceCallerIdNumber())
+		if up.SourceCallerIDNumber == nil && up.ParticipantToAdd.ObjectKind() == acs.KindPhoneNumber {
+			v.add("source_caller_id_number", "required to add a phone number: a number of the ACS resource")
+		}
+		v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
+		up.CustomCallingContext = v.customCallingContext("custom_calling_context", req.GetCustomCallingContext(), up.ParticipantToAdd, "participant")
+		o := outcomeAdd
+		o.operationContext = up.OperationContext
+		return up, o
+	},
+	call: (*acs.Client).AddParticipant,
+	respond: func(up *acs.AddParticipantRequest, res *acs.AddParticipantResponse) *callgatev1.AddParticipantResponse {
+		out := &callgatev1.AddParticipantResponse{
+			InvitationId:     res.InvitationID,
+			Participant:      acsproto.Participant(res.Participant),
+			OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext),
+		}
+		if out.Participant == nil {
+			out.Participant = &callgatev1.CallParticipant{Identifier: acsproto.Identifier(up.ParticipantToAdd)}
+		}
+		return out
+	},
 }
 
 // CancelAddParticipant withdraws an invitation that has not been answered.
 func (s *ParticipantServer) CancelAddParticipant(ctx context.Context, req *callgatev1.CancelAddParticipantRequest) (*callgatev1.CancelAddParticipantResponse, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	v.required("invitation_id", req.GetInvitationId())
-	v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
-	v.requestID("request_id", req.GetRequestId())
-	wait := v.wait(req.GetWait(), req.GetOperationCallbackUri())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	up := &acs.CancelAddParticipantRequest{
-		CallConnectionID:     req.GetCallConnectionId(),
-		InvitationID:         req.GetInvitationId(),
-		OperationContext:     req.GetOperationContext(),
-		OperationCallbackURI: req.GetOperationCallbackUri(),
-		Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
-	}
-	pw, err := s.deps.prepareWait(wait, true)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.deps.ACS.CancelAddParticipant(ctx, up)
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	ev, err := pw.await(ctx, s.deps, &s.waits, up.CallConnectionID, outcomeCancel.withInvitationID(up.InvitationID),
-		done{"invitation_id": up.InvitationID, "operation_context": up.OperationContext})
-	if err != nil {
-		return nil, err
-	}
-	return &callgatev1.CancelAddParticipantResponse{
-		InvitationId:     firstNonEmpty(res.InvitationID, up.InvitationID),
-		OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext),
-		ResultEvent:      ev,
-	}, nil
+	return cancelAddParticipant.serve(ctx, s.core, req)
+}
+
+var cancelAddParticipant = unary[*callgatev1.CancelAddParticipantRequest, *callgatev1.CancelAddParticipantResponse, *acs.CancelAddParticipantRequest, *acs.CancelAddParticipantResponse]{
+	build: func(_ *core, v *validator, req *callgatev1.CancelAddParticipantRequest) (*acs.CancelAddParticipantRequest, outcome) {
+		v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
+		up := &acs.CancelAddParticipantRequest{
+			CallConnectionID:     req.GetCallConnectionId(),
+			InvitationID:         req.GetInvitationId(),
+			OperationContext:     req.GetOperationContext(),
+			OperationCallbackURI: req.GetOperationCallbackUri(),
+			Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
+		}
+		// Matched by the invitation it cancels: no operation context needed.
+		o := outcomeCancel
+		o.invitationID = up.InvitationID
+		return up, o
+	},
+	call: (*acs.Client).CancelAddParticipant,
+	respond: func(up *acs.CancelAddParticipantRequest, res *acs.CancelAddParticipantResponse) *callgatev1.CancelAddParticipantResponse {
+		return &callgatev1.CancelAddParticipantResponse{
+			InvitationId:     firstNonEmpty(res.InvitationID, up.InvitationID),
+			OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext),
+		}
+	},
 }
 
 // RemoveParticipant removes a participant from the call.
 func (s *ParticipantServer) RemoveParticipant(ctx context.Context, req *callgatev1.RemoveParticipantRequest) (*callgatev1.RemoveParticipantResponse, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	up := &acs.RemoveParticipantRequest{
-		CallConnectionID:     req.GetCallConnectionId(),
-		ParticipantToRemove:  v.identifier(at("participant"), req.GetParticipant(), existing),
-		OperationContext:     req.GetOperationContext(),
-		OperationCallbackURI: req.GetOperationCallbackUri(),
-		Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
-	}
-	v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
-	v.requestID("request_id", req.GetRequestId())
-	wait := v.wait(req.GetWait(), req.GetOperationCallbackUri())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if wait > 0 {
-		up.OperationContext = operationContextFor(up.OperationContext, req.GetRequestId())
-	}
-	pw, err := s.deps.prepareWait(wait, true)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.deps.ACS.RemoveParticipant(ctx, up)
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	ev, err := pw.await(ctx, s.deps, &s.waits, up.CallConnectionID, outcomeRemove.withOperationContext(up.OperationContext),
-		done{"operation_context": up.OperationContext})
-	if err != nil {
-		return nil, err
-	}
-	return &callgatev1.RemoveParticipantResponse{OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext), ResultEvent: ev}, nil
+	return removeParticipant.serve(ctx, s.core, req)
+}
+
+var removeParticipant = unary[*callgatev1.RemoveParticipantRequest, *callgatev1.RemoveParticipantResponse, *acs.RemoveParticipantRequest, *acs.RemoveParticipantResponse]{
+	build: func(_ *core, v *validator, req *callgatev1.RemoveParticipantRequest) (*acs.RemoveParticipantRequest, outcome) {
+		v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
+		up := &acs.RemoveParticipantRequest{
+			CallConnectionID:     req.GetCallConnectionId(),
+			ParticipantToRemove:  v.identifier(at("participant"), req.GetParticipant(), existing),
+			OperationContext:     v.operationContext(req.GetOperationContext()),
+			OperationCallbackURI: req.GetOperationCallbackUri(),
+			Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
+		}
+		o := outcomeRemove
+		o.operationContext = up.OperationContext
+		return up, o
+	},
+	call: (*acs.Client).RemoveParticipant,
+	respond: func(up *acs.RemoveParticipantRequest, res *acs.RemoveParticipantResponse) *callgatev1.RemoveParticipantResponse {
+		return &callgatev1.RemoveParticipantResponse{OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext)}
+	},
 }
 
 // ListParticipants lists everyone in the call, every page of ACS's listing.
 func (s *ParticipantServer) ListParticipants(ctx context.Context, req *callgatev1.ListParticipantsRequest) (*callgatev1.ListParticipantsResponse, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	res, err := s.deps.ACS.ListParticipants(ctx, &acs.ListParticipantsRequest{CallConnectionID: req.GetCallConnectionId()})
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	out := &callgatev1.ListParticipantsResponse{Participants: make([]*callgatev1.CallParticipant, len(res.Participants))}
-	for i := range res.Participants {
-		out.Participants[i] = participantToProto(&res.Participants[i])
-	}
-	return out, nil
+	return listParticipants.serve(ctx, s.core, req)
+}
+
+var listParticipants = unary[*callgatev1.ListParticipantsRequest, *callgatev1.ListParticipantsResponse, *acs.ListParticipantsRequest, *acs.ListParticipantsResponse]{
+	build: func(_ *core, _ *validator, req *callgatev1.ListParticipantsRequest) (*acs.ListParticipantsRequest, outcome) {
+		return &acs.ListParticipantsRequest{CallConnectionID: req.GetCallConnectionId()}, outcome{}
+	},
+	call: (*acs.Client).ListParticipants,
+	respond: func(_ *acs.ListParticipantsRequest, res *acs.ListParticipantsResponse) *callgatev1.ListParticipantsResponse {
+		out := &callgatev1.ListParticipantsResponse{Participants: make([]*callgatev1.CallParticipant, len(res.Participants))}
+		for i := range res.Participants {
+			out.Participants[i] = acsproto.Participant(&res.Participants[i])
+		}
+		return out
+	},
 }
 
 // GetParticipant reads one participant by raw ID.
 func (s *ParticipantServer) GetParticipant(ctx context.Context, req *callgatev1.GetParticipantRequest) (*callgatev1.GetParticipantResponse, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	switch raw := req.GetRawId(); {
-	case raw == "":
-		v.add("raw_id", descRequired)
-	case raw[0] == '+':
-		v.add("raw_id", "a phone number's raw ID is 4: then the number (4:+16471234567)")
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	p, err := s.deps.ACS.GetParticipant(ctx, &acs.GetParticipantRequest{CallConnectionID: req.GetCallConnectionId(), ParticipantRawID: req.GetRawId()})
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	return &callgatev1.GetParticipantResponse{Participant: participantToProto(p)}, nil
+	return getParticipant.serve(ctx, s.core, req)
+}
+
+var getParticipant = unary[*callgatev1.GetParticipantRequest, *callgatev1.GetParticipantResponse, *acs.GetParticipantRequest, *acs.CallParticipant]{
+	build: func(_ *core, v *validator, req *callgatev1.GetParticipantRequest) (*acs.GetParticipantRequest, outcome) {
+		if strings.HasPrefix(req.GetRawId(), "+") {
+			v.add("raw_id", descPhoneRawID)
+		}
+		return &acs.GetParticipantRequest{CallConnectionID: req.GetCallConnectionId(), ParticipantRawID: req.GetRawId()}, outcome{}
+	},
+	call: (*acs.Client).GetParticipant,
+	respond: func(_ *acs.GetParticipantRequest, p *acs.CallParticipant) *callgatev1.GetParticipantResponse {
+		return &callgatev1.GetParticipantResponse{Participant: acsproto.Participant(p)}
+	},
 }
 
 // MuteParticipant mutes an ACS user.
 func (s *ParticipantServer) MuteParticipant(ctx context.Context, req *callgatev1.MuteParticipantRequest) (*callgatev1.MuteParticipantResponse, error) {
-	var v validator
-	v.required("call_connection_id", req.GetCallConnectionId())
-	before := len(v.violations)
-	target := v.identifier(at("participant"), req.GetParticipant(), existing)
-	if len(v.violations) == before && target.ObjectKind() != acs.KindCommunicationUser {
-		v.add("participant", "only ACS users (communication_user) can be muted: the stable ACS API mutes no other kind")
-	}
-	v.requestID("request_id", req.GetRequestId())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	up := &acs.MuteParticipantsRequest{
-		CallConnectionID:   req.GetCallConnectionId(),
-		TargetParticipants: []acs.Identifier{target},
-		OperationContext:   req.GetOperationContext(),
-		Repeatability:      acs.Repeatability{RequestID: req.GetRequestId()},
-	}
-	res, err := s.deps.ACS.MuteParticipants(ctx, up)
-	if err != nil {
-		return nil, upstreamError(s.log, err)
-	}
-	return &callgatev1.MuteParticipantResponse{OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext)}, nil
+	return muteParticipant.serve(ctx, s.core, req)
+}
+
+var muteParticipant = unary[*callgatev1.MuteParticipantRequest, *callgatev1.MuteParticipantResponse, *acs.MuteParticipantsRequest, *acs.MuteParticipantsResponse]{
+	build: func(_ *core, v *validator, req *callgatev1.MuteParticipantRequest) (*acs.MuteParticipantsRequest, outcome) {
+		before := len(v.violations)
+		target := v.identifier(at("participant"), req.GetParticipant(), existing)
+		if len(v.violations) == before && target.ObjectKind() != acs.KindCommunicationUser {
+			v.add("participant", "only ACS users (communication_user) can be muted: the stable ACS API mutes no other kind")
+		}
+		return &acs.MuteParticipantsRequest{
+			CallConnectionID:   req.GetCallConnectionId(),
+			TargetParticipants: []acs.Identifier{target},
+			OperationContext:   req.GetOperationContext(),
+			Repeatability:      acs.Repeatability{RequestID: req.GetRequestId()},
+		}, outcome{}
+	},
+	call: (*acs.Client).MuteParticipants,
+	respond: func(up *acs.MuteParticipantsRequest, res *acs.MuteParticipantsResponse) *callgatev1.MuteParticipantResponse {
+		return &callgatev1.MuteParticipantResponse{OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext)}
+	},
 }

@@ -22,13 +22,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/callbacks"
+	"github.com/callgate/callgate/emulator"
 	"github.com/callgate/callgate/eventlog"
+	"github.com/callgate/callgate/gateway"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/service"
 )
@@ -65,24 +67,47 @@ func serveBenchReplica(dir string) int {
 		return 1
 	}
 	defer cb.Close()
-	cbServer := httptest.NewServer(cb)
-	defer cbServer.Close()
-	heartbeat, _ := time.ParseDuration(os.Getenv("CALLGATE_BENCH_HEARTBEAT"))
-	calls := service.NewCallServer(service.Deps{Events: events, Heartbeat: heartbeat, Logger: zap.NewNop()})
-	srv := grpc.NewServer(grpc.ChainStreamInterceptor(service.StreamInterceptor(zap.NewNop())))
-	callgatev1.RegisterCallServiceServer(srv, calls)
-	// grpc.health.v1's Watch is the lightest idle stream grpc-go serves: the baseline that says
-	// how much of a watcher's memory is grpc-go's own.
-	healthpb.RegisterHealthServer(srv, health.NewServer())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	emu, err := emulator.New(emulator.Config{AccessKey: randomBytes(32)})
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
 	}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Stop()
-	defer calls.StopStreams()
-	fmt.Printf("grpc %s callbacks %s\n", ln.Addr(), cb.CallbackURL(cbServer.URL))
+	defer emu.Close()
+	emuServer := httptest.NewServer(emu.Handler())
+	defer emuServer.Close()
+	emu.SetBaseURL(emuServer.URL)
+	client, err := acs.NewClientFromConnectionString(emu.ConnectionString(emuServer.URL), acs.Config{})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	var lns gateway.Listeners
+	for _, ln := range []*net.Listener{&lns.GRPC, &lns.HTTP} {
+		if *ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			fmt.Println("error", err)
+			return 1
+		}
+	}
+	base := "http://" + lns.HTTP.Addr().String()
+	heartbeat, _ := time.ParseDuration(os.Getenv("CALLGATE_BENCH_HEARTBEAT"))
+	services, err := service.New(service.Deps{ACS: client, Events: events, CallbackURL: cb.CallbackURL(base),
+		Heartbeat: heartbeat, SilenceCheck: -1, Logger: zap.NewNop()})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	// The gateway serves grpc.health.v1, whose Watch is the lightest idle stream grpc-go serves:
+	// the baseline that says how much of a watcher's memory is grpc-go's own.
+	g, err := gateway.New(gateway.Config{Logger: zap.NewNop()}, lns, gateway.Parts{Services: services, Callbacks: cb})
+	if err != nil {
+		fmt.Println("error", err)
+		return 1
+	}
+	gctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(gctx) }()
+	defer func() { stop(); <-served }()
+	fmt.Printf("grpc %s callbacks %s\n", lns.GRPC.Addr(), cb.CallbackURL(base))
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		if sc.Text() == "mem" {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 )
 
@@ -202,6 +203,8 @@ func TestRESTErrors(t *testing.T) {
 			fields = append(fields, str(out, "details", 0, "fieldViolations", i, "field"))
 		}
 		want := []string{"targets[1].phone_number.value", "source_caller_id_number", "request_id"}
+		slices.Sort(fields)
+		slices.Sort(want)
 		if fmt.Sprint(fields) != fmt.Sprint(want) {
 			t.Errorf("fields %q, want %q", fields, want)
 		}

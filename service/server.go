@@ -1,14 +1,21 @@
-// Package service implements callgate.v1's CallService and ParticipantService: each RPC is
-// validated, translated into an ACS Call Automation request through package acs, and answered with
-// the result or a precise status. The streaming RPCs and the optional wait for an operation's
-// outcome read the event log that package callbacks fills.
+// Package service implements callgate.v1's services: each RPC is validated, translated into an
+// ACS Call Automation request through package acs, and answered with the result or a precise
+// status (see rpc.go for the one shape they all take). The streaming RPCs and the optional wait
+// for an operation's outcome read the event log that package callbacks fills.
 package service
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 
+	"buf.build/go/protovalidate"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/eventlog"
@@ -18,51 +25,138 @@ import (
 // DefaultHeartbeat is how often an idle stream carries a heartbeat.
 const DefaultHeartbeat = 15 * time.Second
 
-// Deps are what both services need.
+// Deps are what the services need.
 type Deps struct {
-	// ACS is the upstream Call Automation client.
+	// ACS is the upstream Call Automation client. Required.
 	ACS *acs.Client
-	// Events is the event log the callbacks handler appends to.
+	// Events is the event log the callbacks handler appends to. Required.
 	Events *eventlog.Log
 	// CallbackURL is the callback URI given to ACS for every call this gateway creates, answers or
-	// connects: the gateway's own callbacks endpoint, with its credential. Callers never choose it.
+	// connects: the gateway's own callbacks endpoint, with its credential. Callers never choose
+	// it. Required.
 	CallbackURL string
 	// Heartbeat is how often an idle WatchCall or WatchIncomingCalls stream carries a heartbeat;
 	// 0 means DefaultHeartbeat.
 	Heartbeat time.Duration
-	Logger    *zap.Logger
+	// SilenceCheck is how long a watched call may go without an event before the gateway asks
+	// ACS whether it still exists; 0 means DefaultSilenceCheck. Negative: the gateway never asks
+	// ACS about a watched call, neither when a watch starts nor when the call goes silent.
+	SilenceCheck time.Duration
+	Logger       *zap.Logger
 }
 
-func (d Deps) withDefaults() Deps {
-	if d.Heartbeat <= 0 {
-		d.Heartbeat = DefaultHeartbeat
-	}
-	if d.Logger == nil {
-		d.Logger = zap.NewNop()
-	}
-	return d
+// core is what every handler of every service shares.
+type core struct {
+	acs         *acs.Client
+	events      *eventlog.Log
+	callbackURL string
+	heartbeat   time.Duration
+	log         *zap.Logger
+	rules       protovalidate.Validator
+	calls       callChecker
+	// open holds the watchers of every open stream and wait, so that Stop can end them.
+	open streamRegistry
 }
+
+// Services are callgate.v1's services over one set of dependencies.
+type Services struct {
+	core         *core
+	calls        *CallServer
+	participants *ParticipantServer
+}
+
+// New builds the services.
+func New(deps Deps) (*Services, error) {
+	switch {
+	case deps.ACS == nil:
+		return nil, errors.New("service: no ACS client")
+	case deps.Events == nil:
+		return nil, errors.New("service: no event log")
+	case deps.CallbackURL == "":
+		return nil, errors.New("service: no callback URL: the gateway could not receive call events")
+	}
+	rules, err := protovalidate.New()
+	if err != nil {
+		return nil, err
+	}
+	c := &core{
+		acs:         deps.ACS,
+		events:      deps.Events,
+		callbackURL: deps.CallbackURL,
+		heartbeat:   deps.Heartbeat,
+		log:         deps.Logger,
+		rules:       rules,
+	}
+	if c.heartbeat <= 0 {
+		c.heartbeat = DefaultHeartbeat
+	}
+	switch {
+	case deps.SilenceCheck == 0:
+		c.calls.silence = DefaultSilenceCheck
+	case deps.SilenceCheck > 0:
+		c.calls.silence = deps.SilenceCheck
+	}
+	if c.log == nil {
+		c.log = zap.NewNop()
+	}
+	return &Services{core: c, calls: &CallServer{core: c}, participants: &ParticipantServer{core: c}}, nil
+}
+
+// Register registers every service on s.
+func (s *Services) Register(r grpc.ServiceRegistrar) {
+	callgatev1.RegisterCallServiceServer(r, s.calls)
+	callgatev1.RegisterParticipantServiceServer(r, s.participants)
+}
+
+// RegisterREST registers every service's REST routes on mux, served by the gRPC server at conn.
+func (s *Services) RegisterREST(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	return errors.Join(
+		callgatev1.RegisterCallServiceHandler(ctx, mux, conn),
+		callgatev1.RegisterParticipantServiceHandler(ctx, mux, conn),
+	)
+}
+
+// Names are the full names of the services, for health checks.
+func (s *Services) Names() []string {
+	return []string{callgatev1.CallService_ServiceDesc.ServiceName, callgatev1.ParticipantService_ServiceDesc.ServiceName}
+}
+
+// Stop ends every open WatchCall and WatchIncomingCalls stream with UNAVAILABLE and its resume
+// point, and every RPC waiting for its outcome with what it started, and refuses new ones, so that
+// a graceful stop does not wait for calls to end.
+func (s *Services) Stop() { s.core.open.stop() }
 
 // CallServer serves callgate.v1.CallService.
 type CallServer struct {
 	callgatev1.UnsafeCallServiceServer
-	deps    Deps
-	log     *zap.Logger
-	streams streamRegistry
+	*core
 }
 
-// NewCallServer returns the CallService implementation.
-func NewCallServer(deps Deps) *CallServer {
-	deps = deps.withDefaults()
-	return &CallServer{deps: deps, log: deps.Logger}
+// ParticipantServer serves callgate.v1.ParticipantService.
+type ParticipantServer struct {
+	callgatev1.UnsafeParticipantServiceServer
+	*core
 }
 
-// StopStreams ends every open WatchCall and WatchIncomingCalls stream with UNAVAILABLE and its
-// resume point, and every RPC waiting for its outcome, and refuses new ones, so that a graceful
-// stop does not wait for calls to end.
-func (s *CallServer) StopStreams() { s.streams.stop() }
+var (
+	_ callgatev1.CallServiceServer        = (*CallServer)(nil)
+	_ callgatev1.ParticipantServiceServer = (*ParticipantServer)(nil)
+)
 
-// streamRegistry holds the watchers of open streams and waits, so StopStreams can end them. A map entry
+// upstreamError is the status of a failed acs call: the acs mapping (the ACS code and message,
+// ErrorInfo with the request and chain IDs; context errors as Canceled and DeadlineExceeded). The
+// acs client refuses only requests it cannot build, which the service's validation never lets
+// through: such a refusal is the gateway's bug, INTERNAL and logged.
+func (c *core) upstreamError(err error) error {
+	var ve *acs.ValidationError
+	if errors.As(err, &ve) {
+		c.log.Error("the acs client refused a request the gateway built", zap.Error(err))
+		return status.Error(codes.Internal, "the gateway built an invalid upstream request")
+	}
+	return acs.GRPCStatus(err).Err()
+}
+
+// streamRegistry holds the watchers of open streams and waits, so Stop can end them. A map entry
 // per stream costs far less than a context per stream would, and thousands of streams are idle.
 type streamRegistry struct {
 	mu      sync.Mutex
@@ -106,26 +200,3 @@ func (r *streamRegistry) stop() {
 		_ = w.Close()
 	}
 }
-
-// ParticipantServer serves callgate.v1.ParticipantService.
-type ParticipantServer struct {
-	callgatev1.UnsafeParticipantServiceServer
-	deps  Deps
-	log   *zap.Logger
-	waits streamRegistry
-}
-
-// StopWaits ends every RPC waiting for its outcome with UNAVAILABLE and the operation's identity,
-// and refuses new waits, so that a graceful stop does not wait for invitations to ring out.
-func (s *ParticipantServer) StopWaits() { s.waits.stop() }
-
-// NewParticipantServer returns the ParticipantService implementation.
-func NewParticipantServer(deps Deps) *ParticipantServer {
-	deps = deps.withDefaults()
-	return &ParticipantServer{deps: deps, log: deps.Logger}
-}
-
-var (
-	_ callgatev1.CallServiceServer        = (*CallServer)(nil)
-	_ callgatev1.ParticipantServiceServer = (*ParticipantServer)(nil)
-)

@@ -19,7 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -31,17 +30,19 @@ import (
 	"github.com/callgate/callgate/callbacks"
 	"github.com/callgate/callgate/emulator"
 	"github.com/callgate/callgate/eventlog"
+	"github.com/callgate/callgate/gateway"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/service"
 )
 
 // stack is the whole gateway on loopback sockets: the emulator (ACS), the callbacks handler
-// writing to an embedded event log, the gRPC server with both services and the interceptors, a gRPC
-// client, and the REST gateway dialing the gRPC server, as cmd/callgate wires them.
+// writing to an embedded event log, and the servers gateway.New builds (gRPC with every service
+// and the interceptors, REST dialing it, callbacks and probes), as cmd/callgate wires them, with
+// a gRPC client.
 type stack struct {
 	Calls        callgatev1.CallServiceClient
 	Participants callgatev1.ParticipantServiceClient
-	// RESTURL is the grpc-gateway's base URL (http://127.0.0.1:port).
+	// RESTURL is the HTTP server's base URL (http://127.0.0.1:port): REST, callbacks, probes.
 	RESTURL string
 	// GRPCAddr is the gRPC server's address.
 	GRPCAddr string
@@ -57,6 +58,8 @@ type stack struct {
 	Callbacks *callbacks.Handler
 	// CallbacksURL is the callbacks server's base URL (the gateway's public URL in production).
 	CallbacksURL string
+	// Gateway is the servers, built as cmd/callgate builds them.
+	Gateway *gateway.Gateway
 	// Deps are what the servers were built with.
 	Deps service.Deps
 	// Logs holds every log line of the gateway (interceptor, handlers, acs client).
@@ -76,6 +79,8 @@ type stackConfig struct {
 	// logger replaces the log sink (benchmarks log as production does, to nowhere).
 	logger *zap.Logger
 	deps   func(*service.Deps)
+	// callbacks wraps the callbacks handler (to lose deliveries on purpose).
+	callbacks func(http.Handler) http.Handler
 }
 
 type stackOption func(*stackConfig)
@@ -95,6 +100,11 @@ func withUpstreamWrapper(w func(http.Handler) http.Handler) stackOption {
 
 // withDeps adjusts the servers' dependencies before they are built.
 func withDeps(f func(*service.Deps)) stackOption { return func(c *stackConfig) { c.deps = f } }
+
+// withCallbacksWrapper puts w in front of the callbacks handler.
+func withCallbacksWrapper(w func(http.Handler) http.Handler) stackOption {
+	return func(c *stackConfig) { c.callbacks = w }
+}
 
 // withPhoneMasking masks phone numbers in every log line, as --mask-phone-numbers does.
 func withPhoneMasking() stackOption { return func(c *stackConfig) { c.maskPhones = true } }
@@ -125,7 +135,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	}
 	if cfg.maskPhones {
 		// As cmd/callgate wires it: every line of the process, whoever logs it.
-		log = log.WithOptions(zap.WrapCore(service.PhoneMaskingCore))
+		log = log.WithOptions(zap.WrapCore(gateway.PhoneMaskingCore))
 	}
 
 	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: zap.NewNop()})
@@ -147,6 +157,12 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	emu.SetBaseURL(emuServer.URL)
 	s.Emulator, s.EmulatorURL, s.ControlURL = emu, emuServer.URL, emuServer.URL+"/emulator/v1"
 
+	// The gateway's listeners are bound first: the callback URL names the HTTP one.
+	lns := gateway.Listeners{GRPC: listenLoopback(t), HTTP: listenLoopback(t)}
+	s.GRPCAddr = lns.GRPC.Addr().String()
+	s.RESTURL = "http://" + lns.HTTP.Addr().String()
+	s.CallbacksURL = s.RESTURL
+
 	callbackSecret := "callback-secret-" + hex.EncodeToString(randomBytes(8))
 	s.secrets = []string{base64.StdEncoding.EncodeToString(cfg.emulator.AccessKey), callbackSecret}
 	cb, err := callbacks.New(callbacks.Config{
@@ -157,10 +173,8 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	if err != nil {
 		t.Fatalf("callbacks: %v", err)
 	}
-	cbServer := httptest.NewServer(cb)
-	t.Cleanup(func() { cbServer.Close(); cb.Close() })
-	s.Callbacks, s.CallbacksURL = cb, cbServer.URL
-	// The emulator stops delivering before the callbacks server goes (cleanups run last first).
+	s.Callbacks = cb
+	// The emulator stops delivering before the gateway goes (cleanups run last first).
 	t.Cleanup(func() { _ = emu.Close(); emuServer.Close() })
 
 	client, err := acs.NewClientFromConnectionString(emu.ConnectionString(emuServer.URL), acs.Config{Logger: log.Named("acs"), Retry: cfg.retry})
@@ -172,51 +186,55 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	s.Deps = service.Deps{
 		ACS:         client,
 		Events:      events,
-		CallbackURL: cb.CallbackURL(cbServer.URL),
+		CallbackURL: cb.CallbackURL(s.CallbacksURL),
 		Logger:      log,
 	}
 	if cfg.deps != nil {
 		cfg.deps(&s.Deps)
 	}
-	calls := service.NewCallServer(s.Deps)
-	participants := service.NewParticipantServer(s.Deps)
-	s.StopStreams = func() { calls.StopStreams(); participants.StopWaits() }
-	srv := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(service.UnaryInterceptor(log)),
-		grpc.ChainStreamInterceptor(service.StreamInterceptor(log)),
-	)
-	callgatev1.RegisterCallServiceServer(srv, calls)
-	callgatev1.RegisterParticipantServiceServer(srv, participants)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	services, err := service.New(s.Deps)
 	if err != nil {
-		t.Fatalf("listen: %v", err)
+		t.Fatalf("services: %v", err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		calls.StopStreams()
-		srv.Stop()
-		<-served
+	s.StopStreams = services.Stop
+	callbacksHandler := http.Handler(cb)
+	if cfg.callbacks != nil {
+		callbacksHandler = cfg.callbacks(cb)
+	}
+	// As cmd/callgate builds them: the same servers, interceptors and REST options.
+	g, err := gateway.New(gateway.Config{ShutdownGrace: 5 * time.Second, Logger: log}, lns, gateway.Parts{
+		Services:  services,
+		Callbacks: callbacksHandler,
+		Ready:     []func(context.Context) error{events.Ready},
 	})
-	s.GRPCAddr = ln.Addr().String()
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+	s.Gateway = g
+	gctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(gctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("gateway: %v", err)
+		}
+		cb.Close()
+	})
 
 	conn := dial(t, s.GRPCAddr)
 	s.Calls = callgatev1.NewCallServiceClient(conn)
 	s.Participants = callgatev1.NewParticipantServiceClient(conn)
-
-	// The REST side dials the gRPC server, as cmd/callgate does: the interceptors see REST calls too.
-	restConn := dial(t, s.GRPCAddr)
-	mux := runtime.NewServeMux(runtime.WithUnescapingMode(runtime.UnescapingModeAllCharacters))
-	if err := callgatev1.RegisterCallServiceHandler(ctx, mux, restConn); err != nil {
-		t.Fatal(err)
-	}
-	if err := callgatev1.RegisterParticipantServiceHandler(ctx, mux, restConn); err != nil {
-		t.Fatal(err)
-	}
-	restServer := httptest.NewServer(mux)
-	t.Cleanup(restServer.Close)
-	s.RESTURL = restServer.URL
 	return s
+}
+
+func listenLoopback(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	return ln
 }
 
 func dial(t testing.TB, addr string) *grpc.ClientConn {

@@ -280,26 +280,13 @@ func TestCreateCallIdempotentRetry(t *testing.T) {
 // The gateway's own configuration is not the caller's fault: no callback URL is
 // FAILED_PRECONDITION, and one the acs client refuses (its validation is a backstop behind the
 // gateway's) is INTERNAL, logged, and nothing is sent.
-func TestCallbackURLMisconfigured(t *testing.T) {
-	for _, tc := range []struct {
-		url  string
-		code codes.Code
-	}{
-		{"", codes.FailedPrecondition},
-		{"not a URL", codes.Internal},
-	} {
-		t.Run(tc.code.String(), func(t *testing.T) {
-			s := newStack(t, withDeps(func(d *service.Deps) { d.CallbackURL = tc.url }))
-			_, err := s.Calls.CreateCall(testContext(t), &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(s.acsUser())}})
-			if status.Code(err) != tc.code {
-				t.Fatalf("CreateCall: %v, want %v", err, tc.code)
-			}
-			if n := s.Upstream.count(); n != 0 {
-				t.Errorf("%d requests reached ACS", n)
-			}
-			if tc.code == codes.Internal && s.Logs.logs.FilterMessageSnippet("refused a request the gateway built").Len() != 1 {
-				t.Errorf("the gateway's bad request was not logged")
-			}
-		})
+// Services without a callback URL cannot receive any call's events: they are refused at start,
+// not on the first CreateCall.
+func TestServicesNeedACallbackURL(t *testing.T) {
+	s := newStack(t)
+	deps := s.Deps
+	deps.CallbackURL = ""
+	if _, err := service.New(deps); err == nil || !strings.Contains(err.Error(), "callback URL") {
+		t.Fatalf("New without a callback URL: %v", err)
 	}
 }

@@ -3,31 +3,100 @@ package service
 import (
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
+	"time"
 
+	"buf.build/go/protovalidate"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/callgate/callgate/acs"
 )
 
-// ACS documents no limit on operation_context or source_display_name, so none is checked: a limit
-// the service does not state would only refuse requests it takes.
+// A request is valid when it meets two sets of rules, both checked here and nowhere else: the
+// rules its proto declares (bounds of every string and list, formats, required fields: see the
+// `buf.validate` options in proto/callgate/v1), checked first so that an oversized request costs
+// nothing more; then the rules a declaration cannot state (how an identifier's raw ID and kind
+// agree, a caller ID for a phone target, SIP headers for phone numbers only), checked by each
+// RPC's builder as it builds the ACS request. Both name fields by their path in this API
+// (`targets[1].phone_number.value`) in a google.rpc.BadRequest.
 
 // Descriptions of violations never quote the offending value: they end up in logs, and values
 // can be phone numbers or SIP headers.
 const (
 	descRequired = "required"
 	descE164     = "must be a phone number in E.164 form: + then 2 to 15 digits, no leading 0 (+16471234567)"
-	descUUID     = "must be a UUID (8-4-4-4-12 hex digits), as AIP-155 request IDs are"
 )
 
-// validator collects every violation of a request, so a client fixes them all in one round.
+// validator collects every violation of a request, so that a client fixes them all in one round,
+// and carries what the builders need to know of the request as a whole.
 type validator struct {
 	violations []*errdetails.BadRequest_FieldViolation
+	// wait is the request's `wait`, 0 when it waits for nothing.
+	wait time.Duration
+	// requestID is the request's `request_id`.
+	requestID string
 }
 
+// declared checks req against the rules its proto declares and starts the validator its builder
+// goes on with. A request over a declared bound (a string too long, a list too long) is refused at
+// once, before anything costs in proportion to it; any other violation is kept, so that the
+// builder's own checks add theirs and the client fixes them all in one round.
+func declared(rules protovalidate.Validator, req proto.Message) (*validator, error) {
+	v := &validator{}
+	if err := rules.Validate(req); err != nil {
+		ve, ok := err.(*protovalidate.ValidationError)
+		if !ok {
+			// A rule that cannot be evaluated is the gateway's fault, not the caller's.
+			return nil, err
+		}
+		overBound := false
+		for _, fv := range ve.Violations {
+			desc := fv.Proto.GetMessage()
+			if fv.Proto.GetForKey() {
+				desc = "key: " + desc
+			}
+			v.add(protovalidate.FieldPathString(fv.Proto.GetField()), desc)
+			overBound = overBound || isBound(fv.Proto.GetRuleId())
+		}
+		if overBound {
+			return nil, v.err()
+		}
+	}
+	if g, ok := req.(interface{ GetRequestId() string }); ok {
+		v.requestID = g.GetRequestId()
+	}
+	if g, ok := req.(interface{ GetWait() *durationpb.Duration }); ok && g.GetWait() != nil {
+		if w := g.GetWait().AsDuration(); w > 0 && w <= MaxWait && g.GetWait().IsValid() {
+			v.wait = w
+		}
+	}
+	return v, nil
+}
+
+// isBound reports the rules that bound a request's size.
+func isBound(ruleID string) bool {
+	for _, suffix := range []string{".max_len", ".max_bytes", ".max_items", ".max_pairs"} {
+		if strings.HasSuffix(ruleID, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxWait bounds an RPC's `wait`, as the protos declare: the longest ACS operation (an
+// invitation) rings for 180 s.
+const MaxWait = 10 * time.Minute
+
+// add records a violation; a field already named keeps its first one, so that a rule checked
+// both as declared and by a builder is reported once.
 func (v *validator) add(field, description string) {
+	for _, fv := range v.violations {
+		if fv.GetField() == field {
+			return
+		}
+	}
 	v.violations = append(v.violations, violation(field, description))
 }
 
@@ -37,18 +106,6 @@ func (v *validator) err() error {
 		return nil
 	}
 	return invalidArgument(v.violations...)
-}
-
-func (v *validator) required(field, value string) {
-	if value == "" {
-		v.add(field, descRequired)
-	}
-}
-
-func (v *validator) requestID(field, id string) {
-	if id != "" && !acs.IsUUID(id) {
-		v.add(field, descUUID)
-	}
 }
 
 // callbackURI checks an optional operation_callback_uri: ACS posts events there, so it must be an
@@ -68,6 +125,9 @@ func (v *validator) callbackURI(field, value string) {
 	default:
 		v.add(field, "must be an https URL (http is accepted for loopback hosts only)")
 	}
+	if v.wait > 0 {
+		v.add("wait", "cannot be combined with operation_callback_uri: the outcome event goes there, not to the gateway")
+	}
 }
 
 func isLoopbackHost(host string) bool {
@@ -78,10 +138,19 @@ func isLoopbackHost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func (v *validator) invitationTimeout(field string, seconds int32) {
-	if seconds < 0 || seconds > acs.MaxInvitationTimeoutSeconds {
-		v.add(field, "must be between 0 (the ACS default) and "+strconv.Itoa(acs.MaxInvitationTimeoutSeconds)+" seconds")
+// operationContext is the operation context to send for an operation whose outcome events are
+// matched by it (and the response returns it): the caller's; or, when the caller gave none, one
+// the gateway makes up, as the official SDKs do for a transfer: the request_id, so that a retry
+// sends the same body (ACS answers a repeated Repeatability-Request-ID with a different body with
+// 409), else a fresh UUID.
+func (v *validator) operationContext(given string) string {
+	switch {
+	case given != "":
+		return given
+	case v.requestID != "":
+		return v.requestID
 	}
+	return acs.NewUUID()
 }
 
 // path names a field whose text is built only when a violation needs it, so that validating a

@@ -17,33 +17,36 @@ import (
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
-const callDisconnectedType = "Microsoft.Communication.CallDisconnected"
-
 // WatchCall streams a call's stored events after req.after_sequence, then its live ones, with
-// heartbeats while idle. It ends with OK after CallDisconnected.
+// heartbeats while idle. It ends with OK after CallDisconnected; with NOT_FOUND for a call ACS
+// does not know and the log holds nothing of, or for a watched call that went silent and that ACS
+// no longer knows (its CallDisconnected never came).
 func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.ServerStreamingServer[callgatev1.WatchCallResponse]) error {
-	callID := req.GetCallConnectionId()
-	if callID == "" {
-		return invalidArgument(violation("call_connection_id", "required"))
+	v, err := declared(s.rules, req)
+	if err != nil {
+		return err
 	}
-	for i, t := range req.GetEventTypes() {
-		if t == "" {
-			return invalidArgument(violation(fieldIndex("event_types", i), "empty event type"))
-		}
+	if err := v.err(); err != nil {
+		return err
 	}
 	ctx := stream.Context()
-	w, err := s.deps.Events.WatchCall(ctx, callID, req.GetAfterSequence())
+	callID := req.GetCallConnectionId()
+	if err := s.calls.known(ctx, s.core, callID); err != nil {
+		return err
+	}
+	w, err := s.events.WatchCall(ctx, callID, req.GetAfterSequence())
 	if err != nil {
 		return watchError(err, "call_connection_id", req.GetAfterSequence())
 	}
 	field := zap.String("call_connection_id", callID)
+	types := req.GetEventTypes()
 	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, bool, error) {
 		eventType, err := storedEventType(e.Payload)
 		if err != nil {
-			s.log.Error("unreadable event in the log", field, zap.Uint64("sequence", e.Seq), zap.Error(err))
-			return false, false, resumableError(codes.DataLoss, "UNREADABLE_EVENT", e.Seq, "event %d of the log cannot be read; resume after it", e.Seq)
+			s.unreadable(callID, e.Seq, err)
+			return false, false, nil
 		}
-		sent := len(req.GetEventTypes()) == 0 || slices.Contains(req.GetEventTypes(), eventType)
+		sent := len(types) == 0 || slices.Contains(types, eventType)
 		if sent {
 			if err := stream.Send(storedCallEvent(e.Payload, e.Seq)); err != nil {
 				return false, false, err
@@ -52,21 +55,24 @@ func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.Ser
 		return sent, eventType == callDisconnectedType, nil
 	}, func(hb *callgatev1.Heartbeat) error {
 		return stream.Send(&callgatev1.WatchCallResponse{Item: &callgatev1.WatchCallResponse_Heartbeat{Heartbeat: hb}})
-	})
+	}, func(ctx context.Context) bool { return s.calls.gone(ctx, s.core, callID) })
 }
 
 // WatchIncomingCalls streams incoming calls as they arrive, optionally shared among a group.
 func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsRequest, stream grpc.ServerStreamingServer[callgatev1.WatchIncomingCallsResponse]) error {
+	v, err := declared(s.rules, req)
+	if err != nil {
+		return err
+	}
 	var called string
 	if req.GetTo() != nil {
-		raw, err := rawID(req.GetTo())
-		if err != nil {
-			return invalidArgument(violation("to", err.Error()))
-		}
-		called = raw
+		called = v.identifier(at("to"), req.GetTo(), existing).Raw()
+	}
+	if err := v.err(); err != nil {
+		return err
 	}
 	ctx := stream.Context()
-	w, err := s.deps.Events.WatchIncoming(ctx, eventlog.IncomingOptions{Called: called, Group: req.GetGroup(), NewOnly: true})
+	w, err := s.events.WatchIncoming(ctx, eventlog.IncomingOptions{Called: called, Group: req.GetGroup(), NewOnly: true})
 	if err != nil {
 		return watchError(err, "to", 0)
 	}
@@ -84,25 +90,30 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 		return true, false, nil
 	}, func(hb *callgatev1.Heartbeat) error {
 		return stream.Send(&callgatev1.WatchIncomingCallsResponse{Item: &callgatev1.WatchIncomingCallsResponse_Heartbeat{Heartbeat: hb}})
-	})
+	}, nil)
 }
 
 // pump is the send loop of a stream: it takes the watcher's entries (the watcher is the producer,
 // with its own bounded queue) and hands each to send, which says whether it sent it (a filter may
 // skip it) and whether the stream is done (it then ends with OK). A heartbeat goes out whenever
 // nothing was sent for the heartbeat interval, also while skipped entries keep coming, so that a
-// filtering watcher's resume point moves on. It owns w and closes it.
-func (s *CallServer) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, send func(eventlog.Entry) (sent, done bool, err error), heartbeat func(*callgatev1.Heartbeat) error) error {
+// filtering watcher's resume point moves on. When gone is set and no entry came for the silence
+// interval, it asks whether the watched call still exists, and ends the stream if not. It owns w
+// and closes it.
+func (c *core) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, send func(eventlog.Entry) (sent, done bool, err error),
+	heartbeat func(*callgatev1.Heartbeat) error, gone func(context.Context) bool,
+) error {
 	defer func() { _ = w.Close() }()
-	if !s.streams.add(w) {
+	if !c.open.add(w) {
 		return resumableError(codes.Unavailable, "SHUTTING_DOWN", w.Progress(), "the gateway is shutting down; try another replica")
 	}
-	defer s.streams.remove(w)
-	lastSent := time.Now()
+	defer c.open.remove(w)
+	lastSent, lastEntry := time.Now(), time.Now()
 	for {
-		e, err := w.NextWithin(ctx, max(s.deps.Heartbeat-time.Since(lastSent), time.Millisecond))
+		e, err := w.NextWithin(ctx, max(c.heartbeat-time.Since(lastSent), time.Millisecond))
 		switch {
 		case err == nil:
+			lastEntry = time.Now()
 			sent, done, err := send(e)
 			if err != nil || done {
 				return err
@@ -111,9 +122,18 @@ func (s *CallServer) pump(ctx context.Context, w *eventlog.Watcher, field zap.Fi
 				lastSent = time.Now()
 			}
 		case !errors.Is(err, eventlog.ErrIdle):
-			return s.streamEnded(ctx, w, field, err)
+			return c.streamEnded(ctx, w, field, err)
 		}
-		if time.Since(lastSent) >= s.deps.Heartbeat {
+		if gone != nil && c.calls.silence > 0 && time.Since(lastEntry) >= c.calls.silence {
+			if gone(ctx) {
+				after := w.Progress()
+				c.log.Warn("watched call is gone: ACS no longer knows it and its CallDisconnected never came", field, zap.Uint64("resume_after_sequence", after))
+				return resumableError(codes.NotFound, "CALL_GONE", after,
+					"ACS no longer knows this call and its CallDisconnected event never reached the gateway; the stream ends after sequence %d", after)
+			}
+			lastEntry = time.Now()
+		}
+		if time.Since(lastSent) >= c.heartbeat {
 			hb := &callgatev1.Heartbeat{LatestSequence: w.Progress(), Time: timestamppb.New(time.Now())}
 			if err := heartbeat(hb); err != nil {
 				return err
@@ -124,27 +144,27 @@ func (s *CallServer) pump(ctx context.Context, w *eventlog.Watcher, field zap.Fi
 }
 
 // streamEnded turns why a watcher stopped into the stream's final status.
-func (s *CallServer) streamEnded(ctx context.Context, w *eventlog.Watcher, field zap.Field, err error) error {
+func (c *core) streamEnded(ctx context.Context, w *eventlog.Watcher, field zap.Field, err error) error {
 	var slow *eventlog.SlowConsumerError
 	switch {
 	case errors.As(err, &slow):
-		s.log.Warn("watcher cut off: it fell too far behind", field, zap.Uint64("resume_after_sequence", slow.LastSeq))
+		c.log.Warn("watcher cut off: it fell too far behind", field, zap.Uint64("resume_after_sequence", slow.LastSeq))
 		return resumableError(codes.ResourceExhausted, "SLOW_CONSUMER", slow.LastSeq,
 			"the stream fell too far behind the call's events; resume with after_sequence=%d", slow.LastSeq)
-	case s.streams.isStopped():
+	case c.open.isStopped():
 		after := w.Progress()
 		return resumableError(codes.Unavailable, "SHUTTING_DOWN", after,
 			"the gateway is shutting down; resume with after_sequence=%d", after)
 	case ctx.Err() != nil:
 		// The client went away: nothing to report to anyone.
-		s.log.Debug("stream ended by the client", field, zap.Error(err))
+		c.log.Debug("stream ended by the client", field, zap.Error(err))
 		return status.FromContextError(ctx.Err()).Err()
 	case errors.Is(err, eventlog.ErrClosed):
 		after := w.Progress()
 		return resumableError(codes.Unavailable, "LOG_CLOSED", after, "the event log closed; resume with after_sequence=%d", after)
 	}
 	after := w.Progress()
-	s.log.Warn("stream failed", field, zap.Error(err), zap.Uint64("resume_after_sequence", after))
+	c.log.Warn("stream failed", field, zap.Error(err), zap.Uint64("resume_after_sequence", after))
 	return resumableError(codes.Unavailable, "LOG_UNAVAILABLE", after, "the event log failed; resume with after_sequence=%d", after)
 }
 

@@ -395,7 +395,7 @@ func TestStopStreamsEndsWatchersWithTheirResumePoint(t *testing.T) {
 	r.post(t, cloudEvent("one", "call-stop", "CallConnected", nil))
 	s := watch(t, ctx, r, &callgatev1.WatchCallRequest{CallConnectionId: "call-stop"})
 	seen := nextEvent(t, s).GetSequence()
-	r.Server.StopStreams()
+	r.Services.Stop()
 	_, err := s.Recv()
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("stopping: %v, want UNAVAILABLE", err)

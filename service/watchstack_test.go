@@ -4,30 +4,31 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/zap"
-	"google.golang.org/grpc"
 
+	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/callbacks"
+	"github.com/callgate/callgate/emulator"
 	"github.com/callgate/callgate/eventlog"
+	"github.com/callgate/callgate/gateway"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/service"
 )
 
-// replica is one gateway's streaming side on loopback: a callbacks handler (secret only, so tests
-// can post any event) and the CallService over real gRPC and REST, on an event log that several
-// replicas may share.
+// replica is one gateway on loopback, built by gateway.New: a callbacks handler (secret only, so
+// tests can post any event) and the services over real gRPC and REST, on an event log that several
+// replicas may share. Its calls are made up by the tests, so it never asks ACS whether a watched
+// call exists.
 type replica struct {
 	Events       *eventlog.Log
-	Server       *service.CallServer
+	Services     *service.Services
 	Calls        callgatev1.CallServiceClient
 	CallbacksURL string // POST CloudEvents here
 	EventGridURL string
@@ -44,26 +45,34 @@ func newReplica(t testing.TB, events *eventlog.Log, heartbeat time.Duration) *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	cbServer := httptest.NewServer(cb)
-	calls := service.NewCallServer(service.Deps{Events: events, Heartbeat: heartbeat, Logger: zap.NewNop()})
-	srv := grpc.NewServer(grpc.ChainStreamInterceptor(service.StreamInterceptor(zap.NewNop())))
-	callgatev1.RegisterCallServiceServer(srv, calls)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	emu, err := emulator.New(emulator.Config{AccessKey: randomBytes(32)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	conn := dial(t, ln.Addr().String())
-	mux := runtime.NewServeMux()
-	if err := callgatev1.RegisterCallServiceHandler(context.Background(), mux, dial(t, ln.Addr().String())); err != nil {
+	emuServer := httptest.NewServer(emu.Handler())
+	emu.SetBaseURL(emuServer.URL)
+	client, err := acs.NewClientFromConnectionString(emu.ConnectionString(emuServer.URL), acs.Config{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	restServer := httptest.NewServer(mux)
+	lns := gateway.Listeners{GRPC: listenLoopback(t), HTTP: listenLoopback(t)}
+	base := "http://" + lns.HTTP.Addr().String()
+	services, err := service.New(service.Deps{ACS: client, Events: events, CallbackURL: cb.CallbackURL(base),
+		Heartbeat: heartbeat, SilenceCheck: -1, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := gateway.New(gateway.Config{Logger: zap.NewNop()}, lns, gateway.Parts{Services: services, Callbacks: cb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- g.Serve(ctx) }()
 	r := &replica{
-		Events: events, Server: calls, Calls: callgatev1.NewCallServiceClient(conn),
-		CallbacksURL: cb.CallbackURL(cbServer.URL), EventGridURL: cb.EventGridURL(cbServer.URL), RESTURL: restServer.URL,
-		addr: ln.Addr().String(),
+		Events: events, Services: services, Calls: callgatev1.NewCallServiceClient(dial(t, lns.GRPC.Addr().String())),
+		CallbacksURL: cb.CallbackURL(base), EventGridURL: cb.EventGridURL(base), RESTURL: base,
+		addr: lns.GRPC.Addr().String(),
 	}
 	var stopped bool
 	r.stop = func() {
@@ -71,12 +80,11 @@ func newReplica(t testing.TB, events *eventlog.Log, heartbeat time.Duration) *re
 			return
 		}
 		stopped = true
-		restServer.Close()
-		calls.StopStreams()
-		srv.Stop()
+		cancel()
 		<-served
-		cbServer.Close()
 		cb.Close()
+		_ = emu.Close()
+		emuServer.Close()
 	}
 	t.Cleanup(r.stop)
 	return r

@@ -24,6 +24,7 @@ type config struct {
 	LogLevel      string
 	LogFormat     string
 	ShutdownGrace time.Duration
+	DrainDelay    time.Duration
 
 	ACSConnectionString string
 	ACSEndpoint         string
@@ -62,6 +63,7 @@ func defaultConfig() config {
 		LogLevel:         "info",
 		LogFormat:        "json",
 		ShutdownGrace:    20 * time.Second,
+		DrainDelay:       5 * time.Second,
 		ACSAPIVersion:    acs.DefaultAPIVersion,
 		CallbackJWKSURL:  callbacks.DefaultJWKSURL,
 		CallbackIssuer:   callbacks.DefaultJWTIssuer,
@@ -79,6 +81,7 @@ func defaultConfig() config {
 func devConfig() config {
 	c := defaultConfig()
 	c.LogFormat = "console"
+	c.DrainDelay = 0
 	c.DataDir = ""
 	c.MaskPhoneNumbers = false
 	c.EmulatorAddr = "127.0.0.1:8090"
@@ -92,6 +95,7 @@ func (c *config) register(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or console")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "how long SIGTERM waits for requests in flight before closing connections")
+	fs.DurationVar(&c.DrainDelay, "drain-delay", c.DrainDelay, "how long SIGTERM keeps serving while /readyz already fails, so load balancers stop sending first")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder of the embedded event log's file store (dev: a temporary folder)")
 	fs.StringVar(&c.NATSURL, "nats-url", c.NATSURL, "NATS cluster holding the event log, shared by every replica (secret: may carry credentials); empty embeds a NATS server")
 	fs.IntVar(&c.NATSReplicas, "nats-replicas", c.NATSReplicas, "replicas of the event log's streams in an external NATS cluster")
@@ -197,6 +201,9 @@ func (c *config) validate() error {
 		if d.value <= 0 {
 			return fmt.Errorf("invalid setting %s: must be positive", settingName(d.flag))
 		}
+	}
+	if c.DrainDelay < 0 {
+		return fmt.Errorf("invalid setting %s: must not be negative", settingName("drain-delay"))
 	}
 	if c.EventMaxBytes <= 0 {
 		return fmt.Errorf("invalid setting %s: must be positive", settingName("event-max-bytes"))

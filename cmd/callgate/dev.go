@@ -15,6 +15,7 @@ import (
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/callbacks"
 	"github.com/callgate/callgate/emulator"
+	"github.com/callgate/callgate/gateway"
 )
 
 // devPhoneNumber is a number the embedded emulator's resource owns: a caller ID that works, and a
@@ -50,28 +51,28 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 	if err != nil {
 		return err
 	}
-	publicURL := "http://" + dialTarget(lns.http.Addr())
+	publicURL := "http://" + gateway.DialTarget(lns.HTTP.Addr())
 	secret := randomHex(16)
 
 	em, emURL, stopEmulator, err := startEmulator(cfg, log, callbacks.URL(publicURL, callbacks.EventGridPath, secret))
 	if err != nil {
-		lns.close()
+		lns.Close()
 		return err
 	}
 	defer stopEmulator()
 
 	client, err := acs.NewClientFromConnectionString(em.ConnectionString(emURL), acs.Config{Logger: log.Named("acs")})
 	if err != nil {
-		lns.close()
+		lns.Close()
 		return err
 	}
 	cb := callbacks.Config{
 		Secret: secret,
 		JWT:    &callbacks.JWTConfig{JWKSURL: em.JWKSURL(), Issuer: em.Issuer(), Audience: em.Audience()},
 	}
-	return runGateway(ctx, cfg, log, lns, client, publicURL, cb, func(g *gateway) {
-		grpcAddr := dialTarget(g.grpcLn.Addr())
-		fmt.Fprintf(stdout, "callgate dev: gRPC on %s, HTTP on %s\n", g.grpcLn.Addr(), g.httpLn.Addr())
+	return runGateway(ctx, cfg, log, lns, client, publicURL, cb, func(g *gateway.Gateway) {
+		grpcAddr := gateway.DialTarget(g.GRPCAddr())
+		fmt.Fprintf(stdout, "callgate dev: gRPC on %s, HTTP on %s\n", g.GRPCAddr(), g.HTTPAddr())
 		fmt.Fprintf(stdout, "ACS emulator on %s (control API %s/emulator/v1/, resource number %s)\n", emURL, emURL, devPhoneNumber)
 		fmt.Fprintf(stdout, "try:\n  grpcurl -plaintext %s list\n", grpcAddr)
 		fmt.Fprintf(stdout, "  grpcurl -plaintext -d '{\"targets\":[{\"raw_id\":\"4:+16471234567\"}],\"source_caller_id_number\":{\"value\":\"%s\"}}' %s callgate.v1.CallService/CreateCall\n", devPhoneNumber, grpcAddr)

@@ -4,7 +4,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/callgate/callgate/service"
+	"github.com/callgate/callgate/gateway"
 )
 
 // newLogger builds the process logger: JSON for machines in `serve`, console for people in `dev`.
@@ -25,7 +25,7 @@ func newLogger(level, format string, maskPhones bool) (*zap.Logger, error) {
 	cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 	var opts []zap.Option
 	if maskPhones {
-		opts = append(opts, zap.WrapCore(service.PhoneMaskingCore))
+		opts = append(opts, zap.WrapCore(gateway.PhoneMaskingCore))
 	}
 	return cfg.Build(opts...)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/callbacks"
+	"github.com/callgate/callgate/gateway"
 )
 
 // runServe runs the gateway for production.
@@ -65,22 +66,21 @@ func newACSClient(cfg config, log *zap.Logger) (*acs.Client, error) {
 
 // runGateway opens the stack behind the servers on lns and serves until ctx ends. announce, when
 // set, is told the servers are about to serve.
-func runGateway(ctx context.Context, cfg config, log *zap.Logger, lns *listeners, client *acs.Client, publicURL string, cb callbacks.Config, announce func(*gateway)) error {
+func runGateway(ctx context.Context, cfg config, log *zap.Logger, lns gateway.Listeners, client *acs.Client, publicURL string, cb callbacks.Config, announce func(*gateway.Gateway)) error {
 	st, err := openStack(ctx, cfg, log, client, publicURL, cb)
 	if err != nil {
-		lns.close()
+		lns.Close()
 		return err
 	}
-	g, err := newGateway(cfg, log, lns, st.components())
+	g, err := gateway.New(gateway.Config{ShutdownGrace: cfg.ShutdownGrace, DrainDelay: cfg.DrainDelay, Logger: log}, lns, st.parts())
 	if err != nil {
-		lns.close()
 		_ = st.close()
 		return err
 	}
 	if announce != nil {
 		announce(g)
 	}
-	serveErr := g.serve(ctx)
+	serveErr := g.Serve(ctx)
 	if err := st.close(); err != nil {
 		log.Warn("closing the event log", zap.Error(err))
 	}

@@ -9,16 +9,16 @@ import (
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/callbacks"
 	"github.com/callgate/callgate/eventlog"
+	"github.com/callgate/callgate/gateway"
 	"github.com/callgate/callgate/service"
 )
 
 // stack is what runs behind the gateway's servers in every mode: the event log, the callbacks
-// handler that fills it and the two services that read it.
+// handler that fills it and the services that read it.
 type stack struct {
-	events       *eventlog.Log
-	callbacks    *callbacks.Handler
-	calls        *service.CallServer
-	participants *service.ParticipantServer
+	events    *eventlog.Log
+	callbacks *callbacks.Handler
+	services  *service.Services
 }
 
 // openStack opens the event log and builds the handlers. publicURL is where ACS reaches the
@@ -42,31 +42,26 @@ func openStack(ctx context.Context, cfg config, log *zap.Logger, client *acs.Cli
 		_ = events.Close()
 		return nil, err
 	}
-	deps := service.Deps{
+	services, err := service.New(service.Deps{
 		ACS:         client,
 		Events:      events,
 		CallbackURL: handler.CallbackURL(publicURL),
 		Heartbeat:   cfg.Heartbeat,
 		Logger:      log,
+	})
+	if err != nil {
+		handler.Close()
+		_ = events.Close()
+		return nil, err
 	}
-	return &stack{
-		events:       events,
-		callbacks:    handler,
-		calls:        service.NewCallServer(deps),
-		participants: service.NewParticipantServer(deps),
-	}, nil
+	return &stack{events: events, callbacks: handler, services: services}, nil
 }
 
-func (s *stack) components() components {
-	return components{
-		calls:        s.calls,
-		participants: s.participants,
-		callbacks:    s.callbacks,
-		ready:        s.events.Ready,
-		stopStreams: func() {
-			s.calls.StopStreams()
-			s.participants.StopWaits()
-		},
+func (s *stack) parts() gateway.Parts {
+	return gateway.Parts{
+		Services:  s.services,
+		Callbacks: s.callbacks,
+		Ready:     []func(context.Context) error{s.events.Ready},
 	}
 }
 

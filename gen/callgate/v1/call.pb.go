@@ -7,6 +7,7 @@
 package callgatev1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -291,12 +292,15 @@ func (x *CallParticipant) GetIsOnHold() bool {
 // so SIP headers are refused for a target that is not a phone number.
 type CustomCallingContext struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// VoIP headers, by name. ACS JSON: voipHeaders.
+	// VoIP headers, by name: at most 1,000 (the ACS limit), names of 1 to 64 characters, values of at
+	// most 256 (ACS states no length; the gateway bounds them). ACS JSON: voipHeaders.
 	VoipHeaders map[string]string `protobuf:"bytes,1,rep,name=voip_headers,json=voipHeaders,proto3" json:"voip_headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// The SIP User-to-User Information (UUI) header's value. ACS JSON: sipHeaders["User-To-User"].
+	// The SIP User-to-User Information (UUI) header's value: at most 256 characters (the ACS limit).
+	// ACS JSON: sipHeaders["User-To-User"].
 	SipUserToUser string `protobuf:"bytes,2,opt,name=sip_user_to_user,json=sipUserToUser,proto3" json:"sip_user_to_user,omitempty"`
-	// Custom SIP headers, by name without prefix: each is sent as `X-MS-Custom-<name>`.
-	// ACS JSON: sipHeaders["X-MS-Custom-<name>"].
+	// Custom SIP headers, by name without prefix: each is sent as `X-MS-Custom-<name>`. At most 5
+	// (the ACS limit); names of at most 52 characters (64 with the prefix) made of SIP token
+	// characters, values of at most 256. ACS JSON: sipHeaders["X-MS-Custom-<name>"].
 	SipXHeaders   map[string]string `protobuf:"bytes,3,rep,name=sip_x_headers,json=sipXHeaders,proto3" json:"sip_x_headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -495,7 +499,7 @@ var File_callgate_v1_call_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_call_proto_rawDesc = "" +
 	"\n" +
-	"\x16callgate/v1/call.proto\x12\vcallgate.v1\x1a\x1ccallgate/v1/identifier.proto\"\xb2\x04\n" +
+	"\x16callgate/v1/call.proto\x12\vcallgate.v1\x1a\x1ccallgate/v1/identifier.proto\x1a\x1bbuf/validate/validate.proto\"\xb2\x04\n" +
 	"\x04Call\x12,\n" +
 	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12$\n" +
 	"\x0eserver_call_id\x18\x02 \x01(\tR\fserverCallId\x12%\n" +
@@ -515,11 +519,11 @@ const file_callgate_v1_call_proto_rawDesc = "" +
 	"identifier\x12\x19\n" +
 	"\bis_muted\x18\x02 \x01(\bR\aisMuted\x12\x1c\n" +
 	"\n" +
-	"is_on_hold\x18\x03 \x01(\bR\bisOnHold\"\xee\x02\n" +
-	"\x14CustomCallingContext\x12U\n" +
-	"\fvoip_headers\x18\x01 \x03(\v22.callgate.v1.CustomCallingContext.VoipHeadersEntryR\vvoipHeaders\x12'\n" +
-	"\x10sip_user_to_user\x18\x02 \x01(\tR\rsipUserToUser\x12V\n" +
-	"\rsip_x_headers\x18\x03 \x03(\v22.callgate.v1.CustomCallingContext.SipXHeadersEntryR\vsipXHeaders\x1a>\n" +
+	"is_on_hold\x18\x03 \x01(\bR\bisOnHold\"\xab\x03\n" +
+	"\x14CustomCallingContext\x12o\n" +
+	"\fvoip_headers\x18\x01 \x03(\v22.callgate.v1.CustomCallingContext.VoipHeadersEntryB\x18\xbaH\x15\x9a\x01\x12\x10\xe8\a\"\x06r\x04\x10\x01\x18@*\x05r\x03\x18\x80\x02R\vvoipHeaders\x121\n" +
+	"\x10sip_user_to_user\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\rsipUserToUser\x12o\n" +
+	"\rsip_x_headers\x18\x03 \x03(\v22.callgate.v1.CustomCallingContext.SipXHeadersEntryB\x17\xbaH\x14\x9a\x01\x11\x10\x05\"\x06r\x04\x10\x01\x184*\x05r\x03\x18\x80\x02R\vsipXHeaders\x1a>\n" +
 	"\x10VoipHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n" +

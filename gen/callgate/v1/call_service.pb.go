@@ -7,6 +7,7 @@
 package callgatev1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -83,20 +84,24 @@ func (CallRejectReason) EnumDescriptor() ([]byte, []int) {
 // Request of CallService.CreateCall.
 type CreateCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Who to call: one target for a 1:1 call, several for a group call. Required. ACS JSON: targets.
+	// Who to call: one target for a 1:1 call, several for a group call; 1 to 100 (ACS states no
+	// limit; larger calls grow with AddParticipant). Required. ACS JSON: targets.
 	Targets []*CommunicationIdentifier `protobuf:"bytes,1,rep,name=targets,proto3" json:"targets,omitempty"`
 	// The caller ID shown to phone number targets: a number of the ACS resource. Required when a
 	// target is a phone number. ACS JSON: sourceCallerIdNumber.
 	SourceCallerIdNumber *PhoneNumber `protobuf:"bytes,2,opt,name=source_caller_id_number,json=sourceCallerIdNumber,proto3" json:"source_caller_id_number,omitempty"`
-	// The display name shown to phone number targets. ACS JSON: sourceDisplayName.
+	// The display name shown to phone number targets: at most 256 characters (the limit of ACS's
+	// calling SDKs). ACS JSON: sourceDisplayName.
 	SourceDisplayName string `protobuf:"bytes,3,opt,name=source_display_name,json=sourceDisplayName,proto3" json:"source_display_name,omitempty"`
-	// A value of the caller's choosing, echoed in the call's events. ACS JSON: operationContext.
+	// A value of the caller's choosing, echoed in the call's events: at most 4,096 characters (ACS
+	// states no limit). ACS JSON: operationContext.
 	OperationContext string `protobuf:"bytes,4,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
 	// An ID for idempotent retries (AIP-155): retrying with the same ID within minutes does not place
-	// a second call. A UUID is recommended. ACS header: Repeatability-Request-ID.
+	// a second call. A UUID. ACS header: Repeatability-Request-ID.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Wait for the outcome (CallConnected or CreateCallFailed) up to this long before answering; the
-	// outcome is returned in `result_event`. Unset: answer as soon as ACS accepted the request.
+	// Wait for the outcome (CallConnected or CreateCallFailed) up to this long (at most 10 minutes)
+	// before answering; the outcome is returned in `result_event`. Unset: answer as soon as ACS
+	// accepted the request.
 	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -240,11 +245,13 @@ type ConnectCallRequest struct {
 	//	*ConnectCallRequest_GroupCallId
 	//	*ConnectCallRequest_RoomId
 	CallLocator isConnectCallRequest_CallLocator `protobuf_oneof:"call_locator"`
-	// A value of the caller's choosing, echoed in the call's events. ACS JSON: operationContext.
+	// A value of the caller's choosing, echoed in the call's events: at most 4,096 characters.
+	// ACS JSON: operationContext.
 	OperationContext string `protobuf:"bytes,4,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Wait for the outcome (CallConnected or ConnectFailed) up to this long before answering.
+	// Wait for the outcome (CallConnected or ConnectFailed) up to this long (at most 10
+	// minutes) before answering.
 	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -340,7 +347,8 @@ type isConnectCallRequest_CallLocator interface {
 }
 
 type ConnectCallRequest_ServerCallId struct {
-	// A call's server call ID. ACS JSON: callLocator.serverCallId (kind serverCallLocator).
+	// A call's server call ID, at most 2,048 characters. ACS JSON: callLocator.serverCallId (kind
+	// serverCallLocator).
 	ServerCallId string `protobuf:"bytes,1,opt,name=server_call_id,json=serverCallId,proto3,oneof"`
 }
 
@@ -350,7 +358,7 @@ type ConnectCallRequest_GroupCallId struct {
 }
 
 type ConnectCallRequest_RoomId struct {
-	// An ACS room's ID. ACS JSON: callLocator.roomId (kind roomCallLocator).
+	// An ACS room's ID, at most 256 characters. ACS JSON: callLocator.roomId (kind roomCallLocator).
 	RoomId string `protobuf:"bytes,3,opt,name=room_id,json=roomId,proto3,oneof"`
 }
 
@@ -418,17 +426,19 @@ func (x *ConnectCallResponse) GetResultEvent() *CallEvent {
 // Request of CallService.AnswerCall.
 type AnswerCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The incoming call's context, from IncomingCall.incoming_call_context. Required.
-	// ACS JSON: incomingCallContext.
+	// The incoming call's context, from IncomingCall.incoming_call_context: at most 16,384
+	// characters. Required. ACS JSON: incomingCallContext.
 	IncomingCallContext string `protobuf:"bytes,1,opt,name=incoming_call_context,json=incomingCallContext,proto3" json:"incoming_call_context,omitempty"`
-	// A value of the caller's choosing, echoed in the call's events. ACS JSON: operationContext.
+	// A value of the caller's choosing, echoed in the call's events: at most 4,096 characters.
+	// ACS JSON: operationContext.
 	OperationContext string `protobuf:"bytes,2,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
 	// The ACS user to answer as, for calls to a phone number routed to several users.
 	// ACS JSON: answeredBy.
 	AnsweredBy *CommunicationUser `protobuf:"bytes,3,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Wait for the outcome (CallConnected or AnswerFailed) up to this long before answering.
+	// Wait for the outcome (CallConnected or AnswerFailed) up to this long (at most 10
+	// minutes) before answering.
 	Wait          *durationpb.Duration `protobuf:"bytes,5,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -557,12 +567,12 @@ func (x *AnswerCallResponse) GetResultEvent() *CallEvent {
 // Request of CallService.RejectCall.
 type RejectCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The incoming call's context, from IncomingCall.incoming_call_context. Required.
-	// ACS JSON: incomingCallContext.
+	// The incoming call's context, from IncomingCall.incoming_call_context: at most 16,384
+	// characters. Required. ACS JSON: incomingCallContext.
 	IncomingCallContext string `protobuf:"bytes,1,opt,name=incoming_call_context,json=incomingCallContext,proto3" json:"incoming_call_context,omitempty"`
 	// Why the call is rejected. ACS JSON: callRejectReason.
 	Reason CallRejectReason `protobuf:"varint,2,opt,name=reason,proto3,enum=callgate.v1.CallRejectReason" json:"reason,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -659,12 +669,12 @@ func (*RejectCallResponse) Descriptor() ([]byte, []int) {
 // Request of CallService.RedirectCall.
 type RedirectCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The incoming call's context, from IncomingCall.incoming_call_context. Required.
-	// ACS JSON: incomingCallContext.
+	// The incoming call's context, from IncomingCall.incoming_call_context: at most 16,384
+	// characters. Required. ACS JSON: incomingCallContext.
 	IncomingCallContext string `protobuf:"bytes,1,opt,name=incoming_call_context,json=incomingCallContext,proto3" json:"incoming_call_context,omitempty"`
 	// Where to send the call. Required. ACS JSON: target.
 	Target *CommunicationIdentifier `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -761,7 +771,7 @@ func (*RedirectCallResponse) Descriptor() ([]byte, []int) {
 // Request of CallService.GetCall.
 type GetCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection to read. Required.
+	// The call connection to read. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -853,7 +863,7 @@ func (x *GetCallResponse) GetCall() *Call {
 // Request of CallService.HangUpCall.
 type HangUpCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection to hang up. Required.
+	// The call connection to hang up. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// End the call for every participant (ACS: POST :terminate) instead of only removing this
 	// application from it (ACS: DELETE).
@@ -956,7 +966,7 @@ func (*HangUpCallResponse) Descriptor() ([]byte, []int) {
 // Request of CallService.TransferCall.
 type TransferCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection whose call is transferred. Required.
+	// The call connection whose call is transferred. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// Where to transfer the call. Required. ACS JSON: targetParticipant.
 	Target *CommunicationIdentifier `protobuf:"bytes,2,opt,name=target,proto3" json:"target,omitempty"`
@@ -964,17 +974,20 @@ type TransferCallRequest struct {
 	Transferee *CommunicationIdentifier `protobuf:"bytes,3,opt,name=transferee,proto3" json:"transferee,omitempty"`
 	// Headers sent to the target with the transfer. ACS JSON: customCallingContext.
 	CustomCallingContext *CustomCallingContext `protobuf:"bytes,4,opt,name=custom_calling_context,json=customCallingContext,proto3" json:"custom_calling_context,omitempty"`
-	// A value of the caller's choosing, echoed in the transfer's events. The gateway makes one up
-	// when empty. ACS JSON: operationContext.
+	// A value of the caller's choosing, echoed in the transfer's events: at most 4,096 characters.
+	// When none is given the gateway makes one up (the request_id, else a UUID) and answers it.
+	// ACS JSON: operationContext.
 	OperationContext string `protobuf:"bytes,5,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
-	// Where ACS posts this operation's events instead of the gateway. Events sent there bypass the
-	// gateway, so WatchCall and `wait` do not see them. ACS JSON: operationCallbackUri.
+	// Where ACS posts this operation's events instead of the gateway: an https URL (http for
+	// loopback hosts) of at most 2,048 characters. Events sent there bypass the gateway, so WatchCall
+	// and `wait` do not see them. ACS JSON: operationCallbackUri.
 	OperationCallbackUri string `protobuf:"bytes,6,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
 	// The caller ID shown when the target is a phone number. ACS JSON: sourceCallerIdNumber.
 	SourceCallerIdNumber *PhoneNumber `protobuf:"bytes,7,opt,name=source_caller_id_number,json=sourceCallerIdNumber,proto3" json:"source_caller_id_number,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Wait for the outcome (CallTransferAccepted or CallTransferFailed) up to this long.
+	// Wait for the outcome (CallTransferAccepted or CallTransferFailed) up to this long (at most 10
+	// minutes).
 	Wait          *durationpb.Duration `protobuf:"bytes,9,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1131,14 +1144,14 @@ func (x *TransferCallResponse) GetResultEvent() *CallEvent {
 // Request of CallService.WatchCall.
 type WatchCallRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection to watch. Required.
+	// The call connection to watch. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// Resume after this sequence: only events with a greater sequence are sent. 0 sends the call's
 	// events from its first, so a client that calls CreateCall and then WatchCall misses none. A
 	// sequence older than the log still holds is refused with OUT_OF_RANGE.
 	AfterSequence uint64 `protobuf:"varint,2,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
 	// Only send events of these types (full CloudEvent types, such as
-	// `Microsoft.Communication.CallConnected`). Empty: all.
+	// `Microsoft.Communication.CallConnected`): at most 100 types of at most 256 characters. Empty: all.
 	EventTypes    []string `protobuf:"bytes,3,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1289,7 +1302,7 @@ type WatchIncomingCallsRequest struct {
 	To *CommunicationIdentifier `protobuf:"bytes,1,opt,name=to,proto3" json:"to,omitempty"`
 	// Share the calls among every watcher with the same group name, across all gateway replicas:
 	// each call is sent to one of them, so that a service with several instances handles each call
-	// once. Empty: this watcher gets every call.
+	// once. At most 256 characters. Empty: this watcher gets every call.
 	Group         string `protobuf:"bytes,2,opt,name=group,proto3" json:"group,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1430,91 +1443,102 @@ var File_callgate_v1_call_service_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_call_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecallgate/v1/call_service.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\"\xcf\x02\n" +
-	"\x11CreateCallRequest\x12>\n" +
-	"\atargets\x18\x01 \x03(\v2$.callgate.v1.CommunicationIdentifierR\atargets\x12O\n" +
-	"\x17source_caller_id_number\x18\x02 \x01(\v2\x18.callgate.v1.PhoneNumberR\x14sourceCallerIdNumber\x12.\n" +
-	"\x13source_display_name\x18\x03 \x01(\tR\x11sourceDisplayName\x12+\n" +
-	"\x11operation_context\x18\x04 \x01(\tR\x10operationContext\x12\x1d\n" +
+	"\x1ecallgate/v1/call_service.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\x8b\x03\n" +
+	"\x11CreateCallRequest\x12J\n" +
+	"\atargets\x18\x01 \x03(\v2$.callgate.v1.CommunicationIdentifierB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10dR\atargets\x12O\n" +
+	"\x17source_caller_id_number\x18\x02 \x01(\v2\x18.callgate.v1.PhoneNumberR\x14sourceCallerIdNumber\x128\n" +
+	"\x13source_display_name\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x11sourceDisplayName\x125\n" +
+	"\x11operation_context\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12*\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\x12-\n" +
-	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"v\n" +
+	"request_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
+	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"v\n" +
 	"\x12CreateCallResponse\x12%\n" +
 	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\x129\n" +
-	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x88\x02\n" +
-	"\x12ConnectCallRequest\x12&\n" +
-	"\x0eserver_call_id\x18\x01 \x01(\tH\x00R\fserverCallId\x12$\n" +
-	"\rgroup_call_id\x18\x02 \x01(\tH\x00R\vgroupCallId\x12\x19\n" +
-	"\aroom_id\x18\x03 \x01(\tH\x00R\x06roomId\x12+\n" +
-	"\x11operation_context\x18\x04 \x01(\tR\x10operationContext\x12\x1d\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xd7\x02\n" +
+	"\x12ConnectCallRequest\x122\n" +
+	"\x0eserver_call_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x10H\x00R\fserverCallId\x12.\n" +
+	"\rgroup_call_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01H\x00R\vgroupCallId\x12%\n" +
+	"\aroom_id\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02H\x00R\x06roomId\x125\n" +
+	"\x11operation_context\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12*\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\x12-\n" +
-	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x04waitB\x0e\n" +
-	"\fcall_locator\"w\n" +
+	"request_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
+	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04waitB\x15\n" +
+	"\fcall_locator\x12\x05\xbaH\x02\b\x01\"w\n" +
 	"\x13ConnectCallResponse\x12%\n" +
 	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\x129\n" +
-	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x83\x02\n" +
-	"\x11AnswerCallRequest\x122\n" +
-	"\x15incoming_call_context\x18\x01 \x01(\tR\x13incomingCallContext\x12+\n" +
-	"\x11operation_context\x18\x02 \x01(\tR\x10operationContext\x12?\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xb6\x02\n" +
+	"\x11AnswerCallRequest\x12?\n" +
+	"\x15incoming_call_context\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18\x80\x80\x01R\x13incomingCallContext\x125\n" +
+	"\x11operation_context\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12?\n" +
 	"\vanswered_by\x18\x03 \x01(\v2\x1e.callgate.v1.CommunicationUserR\n" +
-	"answeredBy\x12\x1d\n" +
+	"answeredBy\x12*\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\x12-\n" +
-	"\x04wait\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"v\n" +
+	"request_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
+	"\x04wait\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"v\n" +
 	"\x12AnswerCallResponse\x12%\n" +
 	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\x129\n" +
-	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x9d\x01\n" +
-	"\x11RejectCallRequest\x122\n" +
-	"\x15incoming_call_context\x18\x01 \x01(\tR\x13incomingCallContext\x125\n" +
-	"\x06reason\x18\x02 \x01(\x0e2\x1d.callgate.v1.CallRejectReasonR\x06reason\x12\x1d\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xc1\x01\n" +
+	"\x11RejectCallRequest\x12?\n" +
+	"\x15incoming_call_context\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18\x80\x80\x01R\x13incomingCallContext\x12?\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\x1d.callgate.v1.CallRejectReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06reason\x12*\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\x14\n" +
-	"\x12RejectCallResponse\"\xa6\x01\n" +
-	"\x13RedirectCallRequest\x122\n" +
-	"\x15incoming_call_context\x18\x01 \x01(\tR\x13incomingCallContext\x12<\n" +
-	"\x06target\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierR\x06target\x12\x1d\n" +
+	"request_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"\x14\n" +
+	"\x12RejectCallResponse\"\xc8\x01\n" +
+	"\x13RedirectCallRequest\x12?\n" +
+	"\x15incoming_call_context\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18\x80\x80\x01R\x13incomingCallContext\x12D\n" +
+	"\x06target\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierB\x06\xbaH\x03\xc8\x01\x01R\x06target\x12*\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\x16\n" +
-	"\x14RedirectCallResponse\">\n" +
-	"\x0eGetCallRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\"8\n" +
+	"request_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"\x16\n" +
+	"\x14RedirectCallResponse\"J\n" +
+	"\x0eGetCallRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\"8\n" +
 	"\x0fGetCallResponse\x12%\n" +
-	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\"\x83\x01\n" +
-	"\x11HangUpCallRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12!\n" +
-	"\ffor_everyone\x18\x02 \x01(\bR\vforEveryone\x12\x1d\n" +
+	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\"\x9c\x01\n" +
+	"\x11HangUpCallRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12!\n" +
+	"\ffor_everyone\x18\x02 \x01(\bR\vforEveryone\x12*\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\x14\n" +
-	"\x12HangUpCallResponse\"\xa2\x04\n" +
-	"\x13TransferCallRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12<\n" +
-	"\x06target\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierR\x06target\x12D\n" +
+	"request_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"\x14\n" +
+	"\x12HangUpCallResponse\"\xe6\x04\n" +
+	"\x13TransferCallRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12D\n" +
+	"\x06target\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierB\x06\xbaH\x03\xc8\x01\x01R\x06target\x12D\n" +
 	"\n" +
 	"transferee\x18\x03 \x01(\v2$.callgate.v1.CommunicationIdentifierR\n" +
 	"transferee\x12W\n" +
-	"\x16custom_calling_context\x18\x04 \x01(\v2!.callgate.v1.CustomCallingContextR\x14customCallingContext\x12+\n" +
-	"\x11operation_context\x18\x05 \x01(\tR\x10operationContext\x124\n" +
-	"\x16operation_callback_uri\x18\x06 \x01(\tR\x14operationCallbackUri\x12O\n" +
-	"\x17source_caller_id_number\x18\a \x01(\v2\x18.callgate.v1.PhoneNumberR\x14sourceCallerIdNumber\x12\x1d\n" +
+	"\x16custom_calling_context\x18\x04 \x01(\v2!.callgate.v1.CustomCallingContextR\x14customCallingContext\x125\n" +
+	"\x11operation_context\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12O\n" +
+	"\x17source_caller_id_number\x18\a \x01(\v2\x18.callgate.v1.PhoneNumberR\x14sourceCallerIdNumber\x12*\n" +
 	"\n" +
-	"request_id\x18\b \x01(\tR\trequestId\x12-\n" +
-	"\x04wait\x18\t \x01(\v2\x19.google.protobuf.DurationR\x04wait\"~\n" +
+	"request_id\x18\b \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
+	"\x04wait\x18\t \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"~\n" +
 	"\x14TransferCallResponse\x12+\n" +
 	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\x129\n" +
-	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x88\x01\n" +
-	"\x10WatchCallRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12%\n" +
-	"\x0eafter_sequence\x18\x02 \x01(\x04R\rafterSequence\x12\x1f\n" +
-	"\vevent_types\x18\x03 \x03(\tR\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xa7\x01\n" +
+	"\x10WatchCallRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12%\n" +
+	"\x0eafter_sequence\x18\x02 \x01(\x04R\rafterSequence\x122\n" +
+	"\vevent_types\x18\x03 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10d\"\ar\x05\x10\x01\x18\x80\x02R\n" +
 	"eventTypes\"\x83\x01\n" +
 	"\x11WatchCallResponse\x12.\n" +
 	"\x05event\x18\x01 \x01(\v2\x16.callgate.v1.CallEventH\x00R\x05event\x126\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x16.callgate.v1.HeartbeatH\x00R\theartbeatB\x06\n" +
-	"\x04item\"g\n" +
+	"\x04item\"q\n" +
 	"\x19WatchIncomingCallsRequest\x124\n" +
-	"\x02to\x18\x01 \x01(\v2$.callgate.v1.CommunicationIdentifierR\x02to\x12\x14\n" +
-	"\x05group\x18\x02 \x01(\tR\x05group\"\x9e\x01\n" +
+	"\x02to\x18\x01 \x01(\v2$.callgate.v1.CommunicationIdentifierR\x02to\x12\x1e\n" +
+	"\x05group\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x05group\"\x9e\x01\n" +
 	"\x1aWatchIncomingCallsResponse\x12@\n" +
 	"\rincoming_call\x18\x01 \x01(\v2\x19.callgate.v1.IncomingCallH\x00R\fincomingCall\x126\n" +
 	"\theartbeat\x18\x02 \x01(\v2\x16.callgate.v1.HeartbeatH\x00R\theartbeatB\x06\n" +

@@ -7,6 +7,7 @@
 package callgatev1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -84,6 +85,8 @@ func (CommunicationCloud) EnumDescriptor() ([]byte, []int) {
 // In requests, either set one of the typed kinds, or give only `raw_id` (for example
 // `8:acs:<resource>_<user>` or `4:+16471234567`): the gateway parses it into its kind. When both are
 // given they must agree. In responses and events both are always set.
+//
+// Every ID below is at most 256 characters, a phone number 32.
 type CommunicationIdentifier struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The identifier's raw ID, the one string that identifies it in ACS (`8:acs:...` for an ACS user,
@@ -235,7 +238,7 @@ func (*CommunicationIdentifier_Unknown) isCommunicationIdentifier_Kind() {}
 // An identity created in an ACS resource. ACS JSON: CommunicationUserIdentifierModel.
 type CommunicationUser struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The user's ID, `8:acs:<resource id>_<user id>`. ACS JSON: id.
+	// The user's ID, `8:acs:<resource id>_<user id>`. At most 256 characters. ACS JSON: id.
 	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -502,29 +505,29 @@ var File_callgate_v1_identifier_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_identifier_proto_rawDesc = "" +
 	"\n" +
-	"\x1ccallgate/v1/identifier.proto\x12\vcallgate.v1\"\xab\x03\n" +
-	"\x17CommunicationIdentifier\x12\x15\n" +
-	"\x06raw_id\x18\x01 \x01(\tR\x05rawId\x12O\n" +
+	"\x1ccallgate/v1/identifier.proto\x12\vcallgate.v1\x1a\x1bbuf/validate/validate.proto\"\xb5\x03\n" +
+	"\x17CommunicationIdentifier\x12\x1f\n" +
+	"\x06raw_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x05rawId\x12O\n" +
 	"\x12communication_user\x18\x02 \x01(\v2\x1e.callgate.v1.CommunicationUserH\x00R\x11communicationUser\x12=\n" +
 	"\fphone_number\x18\x03 \x01(\v2\x18.callgate.v1.PhoneNumberH\x00R\vphoneNumber\x12S\n" +
 	"\x14microsoft_teams_user\x18\x04 \x01(\v2\x1f.callgate.v1.MicrosoftTeamsUserH\x00R\x12microsoftTeamsUser\x12P\n" +
 	"\x13microsoft_teams_app\x18\x05 \x01(\v2\x1e.callgate.v1.MicrosoftTeamsAppH\x00R\x11microsoftTeamsApp\x12:\n" +
 	"\aunknown\x18\x06 \x01(\v2\x1e.callgate.v1.UnknownIdentifierH\x00R\aunknownB\x06\n" +
-	"\x04kind\"#\n" +
-	"\x11CommunicationUser\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"g\n" +
-	"\vPhoneNumber\x12\x14\n" +
-	"\x05value\x18\x01 \x01(\tR\x05value\x12!\n" +
-	"\fis_anonymous\x18\x02 \x01(\bR\visAnonymous\x12\x1f\n" +
-	"\vasserted_id\x18\x03 \x01(\tR\n" +
-	"assertedId\"\x87\x01\n" +
-	"\x12MicrosoftTeamsUser\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\tR\x06userId\x12!\n" +
-	"\fis_anonymous\x18\x02 \x01(\bR\visAnonymous\x125\n" +
-	"\x05cloud\x18\x03 \x01(\x0e2\x1f.callgate.v1.CommunicationCloudR\x05cloud\"a\n" +
-	"\x11MicrosoftTeamsApp\x12\x15\n" +
-	"\x06app_id\x18\x01 \x01(\tR\x05appId\x125\n" +
-	"\x05cloud\x18\x02 \x01(\x0e2\x1f.callgate.v1.CommunicationCloudR\x05cloud\"\x13\n" +
+	"\x04kind\"-\n" +
+	"\x11CommunicationUser\x12\x18\n" +
+	"\x02id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x02id\"z\n" +
+	"\vPhoneNumber\x12\x1d\n" +
+	"\x05value\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18 R\x05value\x12!\n" +
+	"\fis_anonymous\x18\x02 \x01(\bR\visAnonymous\x12)\n" +
+	"\vasserted_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\n" +
+	"assertedId\"\x9b\x01\n" +
+	"\x12MicrosoftTeamsUser\x12!\n" +
+	"\auser_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x06userId\x12!\n" +
+	"\fis_anonymous\x18\x02 \x01(\bR\visAnonymous\x12?\n" +
+	"\x05cloud\x18\x03 \x01(\x0e2\x1f.callgate.v1.CommunicationCloudB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05cloud\"u\n" +
+	"\x11MicrosoftTeamsApp\x12\x1f\n" +
+	"\x06app_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x05appId\x12?\n" +
+	"\x05cloud\x18\x02 \x01(\x0e2\x1f.callgate.v1.CommunicationCloudB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05cloud\"\x13\n" +
 	"\x11UnknownIdentifier*\x94\x01\n" +
 	"\x12CommunicationCloud\x12#\n" +
 	"\x1fCOMMUNICATION_CLOUD_UNSPECIFIED\x10\x00\x12\x1e\n" +

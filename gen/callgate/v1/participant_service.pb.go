@@ -7,6 +7,7 @@
 package callgatev1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -26,7 +27,7 @@ const (
 // Request of ParticipantService.AddParticipant.
 type AddParticipantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection to add the participant to. Required.
+	// The call connection to add the participant to. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// Who to invite. Required. ACS JSON: participantToAdd.
 	Participant *CommunicationIdentifier `protobuf:"bytes,2,opt,name=participant,proto3" json:"participant,omitempty"`
@@ -34,20 +35,25 @@ type AddParticipantRequest struct {
 	// `participant` is a phone number. ACS JSON: sourceCallerIdNumber.
 	SourceCallerIdNumber *PhoneNumber `protobuf:"bytes,3,opt,name=source_caller_id_number,json=sourceCallerIdNumber,proto3" json:"source_caller_id_number,omitempty"`
 	// The display name shown to a phone number participant. ACS JSON: sourceDisplayName.
+	// At most 256 characters.
 	SourceDisplayName string `protobuf:"bytes,4,opt,name=source_display_name,json=sourceDisplayName,proto3" json:"source_display_name,omitempty"`
 	// How long the invitation rings before it fails, in seconds: 0 (ACS's default) to 180.
 	// ACS JSON: invitationTimeoutInSeconds.
 	InvitationTimeoutSeconds int32 `protobuf:"varint,5,opt,name=invitation_timeout_seconds,json=invitationTimeoutSeconds,proto3" json:"invitation_timeout_seconds,omitempty"`
-	// A value of the caller's choosing, echoed in the add's events. ACS JSON: operationContext.
+	// A value of the caller's choosing, echoed in the add's events: at most 4,096 characters. When
+	// none is given the gateway makes one up (the request_id, else a UUID) and answers it.
+	// ACS JSON: operationContext.
 	OperationContext string `protobuf:"bytes,6,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
 	// Where ACS posts this operation's events instead of the gateway. Events sent there bypass the
 	// gateway, so WatchCall and `wait` do not see them. ACS JSON: operationCallbackUri.
+	// An https URL (http for loopback hosts), at most 2,048 characters.
 	OperationCallbackUri string `protobuf:"bytes,7,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
 	// Headers sent to the participant with the invitation. ACS JSON: customCallingContext.
 	CustomCallingContext *CustomCallingContext `protobuf:"bytes,8,opt,name=custom_calling_context,json=customCallingContext,proto3" json:"custom_calling_context,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId string `protobuf:"bytes,9,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Wait for the outcome (AddParticipantSucceeded or AddParticipantFailed) up to this long.
+	// Wait for the outcome (AddParticipantSucceeded or AddParticipantFailed) up to this long (at
+	// most 10 minutes).
 	Wait          *durationpb.Duration `protobuf:"bytes,10,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -229,19 +235,22 @@ func (x *AddParticipantResponse) GetResultEvent() *CallEvent {
 // Request of ParticipantService.CancelAddParticipant.
 type CancelAddParticipantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection the invitation belongs to. Required.
+	// The call connection the invitation belongs to. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// The invitation to cancel, from AddParticipantResponse.invitation_id. Required.
-	// ACS JSON: invitationId.
+	// ACS JSON: invitationId. At most 256 characters.
 	InvitationId string `protobuf:"bytes,2,opt,name=invitation_id,json=invitationId,proto3" json:"invitation_id,omitempty"`
 	// A value of the caller's choosing, echoed in the cancellation's events. ACS JSON: operationContext.
+	// At most 4,096 characters.
 	OperationContext string `protobuf:"bytes,3,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
 	// Where ACS posts this operation's events instead of the gateway (bypasses WatchCall).
 	// ACS JSON: operationCallbackUri.
+	// An https URL (http for loopback hosts), at most 2,048 characters.
 	OperationCallbackUri string `protobuf:"bytes,4,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Wait for the outcome (CancelAddParticipantSucceeded or ...Failed) up to this long.
+	// Wait for the outcome (CancelAddParticipantSucceeded or ...Failed) up to this long (at most 10
+	// minutes).
 	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -386,18 +395,22 @@ func (x *CancelAddParticipantResponse) GetResultEvent() *CallEvent {
 // Request of ParticipantService.RemoveParticipant.
 type RemoveParticipantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection to remove the participant from. Required.
+	// The call connection to remove the participant from. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// Who to remove. Required. ACS JSON: participantToRemove.
 	Participant *CommunicationIdentifier `protobuf:"bytes,2,opt,name=participant,proto3" json:"participant,omitempty"`
-	// A value of the caller's choosing, echoed in the removal's events. ACS JSON: operationContext.
+	// A value of the caller's choosing, echoed in the removal's events: at most 4,096 characters.
+	// When none is given the gateway makes one up (the request_id, else a UUID) and answers it.
+	// ACS JSON: operationContext.
 	OperationContext string `protobuf:"bytes,3,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
 	// Where ACS posts this operation's events instead of the gateway (bypasses WatchCall).
 	// ACS JSON: operationCallbackUri.
+	// An https URL (http for loopback hosts), at most 2,048 characters.
 	OperationCallbackUri string `protobuf:"bytes,4,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Wait for the outcome (RemoveParticipantSucceeded or ...Failed) up to this long.
+	// Wait for the outcome (RemoveParticipantSucceeded or ...Failed) up to this long (at most 10
+	// minutes).
 	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -533,7 +546,7 @@ func (x *RemoveParticipantResponse) GetResultEvent() *CallEvent {
 // Request of ParticipantService.ListParticipants.
 type ListParticipantsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection whose participants to list. Required.
+	// The call connection whose participants to list. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
@@ -625,10 +638,10 @@ func (x *ListParticipantsResponse) GetParticipants() []*CallParticipant {
 // Request of ParticipantService.GetParticipant.
 type GetParticipantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection the participant is in. Required.
+	// The call connection the participant is in. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// The participant's raw ID, for example `8:acs:...` or `4:+16471234567` (URL-escaped in a REST
-	// path). Required.
+	// path). Required. At most 256 characters.
 	RawId         string `protobuf:"bytes,2,opt,name=raw_id,json=rawId,proto3" json:"raw_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -727,14 +740,14 @@ func (x *GetParticipantResponse) GetParticipant() *CallParticipant {
 // Request of ParticipantService.MuteParticipant.
 type MuteParticipantRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call connection the participant is in. Required.
+	// The call connection the participant is in. Required. At most 256 characters.
 	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
 	// Who to mute: an ACS user (the stable API mutes no other kind). Required.
 	// ACS JSON: targetParticipants[0].
 	Participant *CommunicationIdentifier `protobuf:"bytes,2,opt,name=participant,proto3" json:"participant,omitempty"`
-	// A value of the caller's choosing. ACS JSON: operationContext.
+	// A value of the caller's choosing. ACS JSON: operationContext. At most 4,096 characters.
 	OperationContext string `protobuf:"bytes,3,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
-	// An ID for idempotent retries (AIP-155). ACS header: Repeatability-Request-ID.
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
 	RequestId     string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -848,63 +861,75 @@ var File_callgate_v1_participant_service_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_participant_service_proto_rawDesc = "" +
 	"\n" +
-	"%callgate/v1/participant_service.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\"\xd6\x04\n" +
-	"\x15AddParticipantRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12F\n" +
-	"\vparticipant\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierR\vparticipant\x12O\n" +
-	"\x17source_caller_id_number\x18\x03 \x01(\v2\x18.callgate.v1.PhoneNumberR\x14sourceCallerIdNumber\x12.\n" +
-	"\x13source_display_name\x18\x04 \x01(\tR\x11sourceDisplayName\x12<\n" +
-	"\x1ainvitation_timeout_seconds\x18\x05 \x01(\x05R\x18invitationTimeoutSeconds\x12+\n" +
-	"\x11operation_context\x18\x06 \x01(\tR\x10operationContext\x124\n" +
-	"\x16operation_callback_uri\x18\a \x01(\tR\x14operationCallbackUri\x12W\n" +
-	"\x16custom_calling_context\x18\b \x01(\v2!.callgate.v1.CustomCallingContextR\x14customCallingContext\x12\x1d\n" +
+	"%callgate/v1/participant_service.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb0\x05\n" +
+	"\x15AddParticipantRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12N\n" +
+	"\vparticipant\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierB\x06\xbaH\x03\xc8\x01\x01R\vparticipant\x12O\n" +
+	"\x17source_caller_id_number\x18\x03 \x01(\v2\x18.callgate.v1.PhoneNumberR\x14sourceCallerIdNumber\x128\n" +
+	"\x13source_display_name\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x11sourceDisplayName\x12H\n" +
+	"\x1ainvitation_timeout_seconds\x18\x05 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xb4\x01(\x00R\x18invitationTimeoutSeconds\x125\n" +
+	"\x11operation_context\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12W\n" +
+	"\x16custom_calling_context\x18\b \x01(\v2!.callgate.v1.CustomCallingContextR\x14customCallingContext\x12*\n" +
 	"\n" +
-	"request_id\x18\t \x01(\tR\trequestId\x12-\n" +
+	"request_id\x18\t \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
 	"\x04wait\x18\n" +
-	" \x01(\v2\x19.google.protobuf.DurationR\x04wait\"\xe5\x01\n" +
+	" \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\xe5\x01\n" +
 	"\x16AddParticipantResponse\x12#\n" +
 	"\rinvitation_id\x18\x01 \x01(\tR\finvitationId\x12>\n" +
 	"\vparticipant\x18\x02 \x01(\v2\x1c.callgate.v1.CallParticipantR\vparticipant\x12+\n" +
 	"\x11operation_context\x18\x03 \x01(\tR\x10operationContext\x129\n" +
-	"\fresult_event\x18\x04 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xa1\x02\n" +
-	"\x1bCancelAddParticipantRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12#\n" +
-	"\rinvitation_id\x18\x02 \x01(\tR\finvitationId\x12+\n" +
-	"\x11operation_context\x18\x03 \x01(\tR\x10operationContext\x124\n" +
-	"\x16operation_callback_uri\x18\x04 \x01(\tR\x14operationCallbackUri\x12\x1d\n" +
+	"\fresult_event\x18\x04 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xe9\x02\n" +
+	"\x1bCancelAddParticipantRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12/\n" +
+	"\rinvitation_id\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\finvitationId\x125\n" +
+	"\x11operation_context\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12*\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\x12-\n" +
-	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"\xab\x01\n" +
+	"request_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
+	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\xab\x01\n" +
 	"\x1cCancelAddParticipantResponse\x12#\n" +
 	"\rinvitation_id\x18\x01 \x01(\tR\finvitationId\x12+\n" +
 	"\x11operation_context\x18\x02 \x01(\tR\x10operationContext\x129\n" +
-	"\fresult_event\x18\x03 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xc1\x02\n" +
-	"\x18RemoveParticipantRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12F\n" +
-	"\vparticipant\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierR\vparticipant\x12+\n" +
-	"\x11operation_context\x18\x03 \x01(\tR\x10operationContext\x124\n" +
-	"\x16operation_callback_uri\x18\x04 \x01(\tR\x14operationCallbackUri\x12\x1d\n" +
+	"\fresult_event\x18\x03 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x85\x03\n" +
+	"\x18RemoveParticipantRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12N\n" +
+	"\vparticipant\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierB\x06\xbaH\x03\xc8\x01\x01R\vparticipant\x125\n" +
+	"\x11operation_context\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12*\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\x12-\n" +
-	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x04wait\"\x83\x01\n" +
+	"request_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
+	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\x83\x01\n" +
 	"\x19RemoveParticipantResponse\x12+\n" +
 	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\x129\n" +
-	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"G\n" +
-	"\x17ListParticipantsRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\"\\\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"S\n" +
+	"\x17ListParticipantsRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\"\\\n" +
 	"\x18ListParticipantsResponse\x12@\n" +
-	"\fparticipants\x18\x01 \x03(\v2\x1c.callgate.v1.CallParticipantR\fparticipants\"\\\n" +
-	"\x15GetParticipantRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12\x15\n" +
-	"\x06raw_id\x18\x02 \x01(\tR\x05rawId\"X\n" +
+	"\fparticipants\x18\x01 \x03(\v2\x1c.callgate.v1.CallParticipantR\fparticipants\"t\n" +
+	"\x15GetParticipantRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12!\n" +
+	"\x06raw_id\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x05rawId\"X\n" +
 	"\x16GetParticipantResponse\x12>\n" +
-	"\vparticipant\x18\x01 \x01(\v2\x1c.callgate.v1.CallParticipantR\vparticipant\"\xda\x01\n" +
-	"\x16MuteParticipantRequest\x12,\n" +
-	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12F\n" +
-	"\vparticipant\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierR\vparticipant\x12+\n" +
-	"\x11operation_context\x18\x03 \x01(\tR\x10operationContext\x12\x1d\n" +
+	"\vparticipant\x18\x01 \x01(\v2\x1c.callgate.v1.CallParticipantR\vparticipant\"\x85\x02\n" +
+	"\x16MuteParticipantRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12N\n" +
+	"\vparticipant\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierB\x06\xbaH\x03\xc8\x01\x01R\vparticipant\x125\n" +
+	"\x11operation_context\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12*\n" +
 	"\n" +
-	"request_id\x18\x04 \x01(\tR\trequestId\"F\n" +
+	"request_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"F\n" +
 	"\x17MuteParticipantResponse\x12+\n" +
 	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext2\xc9\a\n" +
 	"\x12ParticipantService\x12\x91\x01\n" +

@@ -1,4 +1,4 @@
-package service
+package gateway
 
 import (
 	"strings"
@@ -54,7 +54,7 @@ func maskDigits(d []byte) {
 // fields are masked as maskPhoneNumbers does, whoever logs them: an upstream error can quote a
 // number, the acs client logs request URLs (a participant's carries its raw ID, 4:+1...), the
 // event log the identity an incoming call was placed to. Wire it on the process's logger with
-// zap.WrapCore(service.PhoneMaskingCore).
+// zap.WrapCore(gateway.PhoneMaskingCore).
 func PhoneMaskingCore(c zapcore.Core) zapcore.Core { return maskingCore{Core: c} }
 
 type maskingCore struct{ zapcore.Core }

@@ -1,4 +1,4 @@
-package service
+package gateway
 
 import (
 	"context"
@@ -27,9 +27,9 @@ type callConnectionIDGetter interface{ GetCallConnectionId() string }
 // callGetter is every response that describes a call (CreateCall, AnswerCall, ConnectCall, GetCall).
 type callGetter interface{ GetCall() *callgatev1.Call }
 
-// UnaryInterceptor logs one line per RPC (method, code, duration, call connection and correlation
+// unaryLogging logs one line per RPC (method, code, duration, call connection and correlation
 // IDs) and turns a panic into Internal instead of a dead process.
-func UnaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
+func unaryLogging(log *zap.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		start := time.Now()
 		defer func() {
@@ -43,9 +43,9 @@ func UnaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 	}
 }
 
-// StreamInterceptor logs one line per stream when it ends, with the call it watched. Streams last
+// streamLogging logs one line per stream when it ends, with the call it watched. Streams last
 // as long as calls do, so their duration never makes the line a warning.
-func StreamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
+func streamLogging(log *zap.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 		start := time.Now()
 		rs := &requestRecorder{ServerStream: ss}

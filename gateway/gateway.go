@@ -1,0 +1,208 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/callgate/callgate/service"
+)
+
+// Defaults of Config.
+const (
+	DefaultShutdownGrace = 20 * time.Second
+)
+
+// Config says how the servers behave.
+type Config struct {
+	// ShutdownGrace is how long a stop waits for requests in flight before closing them;
+	// 0 means DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	// DrainDelay is how long a stop stays not-ready while still serving, before it stops
+	// accepting: the time a load balancer needs to see /readyz fail and send no more.
+	DrainDelay time.Duration
+	Logger     *zap.Logger
+}
+
+// Parts are what the servers serve.
+type Parts struct {
+	// Services are the gRPC services, also served as REST.
+	Services *service.Services
+	// Callbacks receives ACS and Event Grid deliveries under /callbacks/; nil serves 404.
+	Callbacks http.Handler
+	// Ready are the readiness checks of the dependencies (the event log, the callback keys):
+	// /readyz and gRPC health are not-serving while one fails.
+	Ready []func(context.Context) error
+}
+
+// Listeners are bound before anything starts, so that a busy port fails fast and a public URL
+// can name the real port.
+type Listeners struct {
+	GRPC, HTTP net.Listener
+}
+
+// Close closes both listeners.
+func (l Listeners) Close() {
+	for _, ln := range []net.Listener{l.GRPC, l.HTTP} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}
+
+// Gateway is the gRPC server and the HTTP server beside it, bound to their listeners.
+type Gateway struct {
+	cfg    Config
+	log    *zap.Logger
+	parts  Parts
+	lns    Listeners
+	grpc   *grpc.Server
+	health *health.Server
+	http   *http.Server
+	rest   *grpc.ClientConn
+	// stopping turns /readyz and gRPC health to not-serving first, so load balancers drain
+	// before connections close.
+	stopping atomic.Bool
+}
+
+// New builds the servers on lns; Serve runs them. On error the listeners are closed.
+func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = zap.NewNop()
+	}
+	defer func() {
+		if err != nil {
+			lns.Close()
+		}
+	}()
+	if parts.Services == nil {
+		return nil, errors.New("gateway: no services")
+	}
+	g = &Gateway{cfg: cfg, log: cfg.Logger, parts: parts, lns: lns}
+	g.grpc = newGRPCServer(g.log)
+	registrar := malformedAsInvalid{g.grpc}
+	parts.Services.Register(registrar)
+	g.health = health.NewServer()
+	healthpb.RegisterHealthServer(registrar, g.health)
+	reflection.Register(registrar)
+	for _, name := range append([]string{""}, parts.Services.Names()...) {
+		g.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+
+	// The REST side dials the gRPC server rather than calling the handlers in process: in-process
+	// registration cannot serve streaming RPCs and would skip the interceptors.
+	g.rest, err = grpc.NewClient(DialTarget(lns.GRPC.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes), grpc.MaxCallSendMsgSize(MaxRequestBytes)))
+	if err != nil {
+		return nil, fmt.Errorf("gateway: dial own gRPC server: %w", err)
+	}
+	rest, err := newREST(context.Background(), parts.Services, g.rest)
+	if err != nil {
+		_ = g.rest.Close()
+		return nil, err
+	}
+	g.http = newHTTPServer(g.routes(rest), g.log)
+	return g, nil
+}
+
+// GRPCAddr and HTTPAddr are the servers' addresses.
+func (g *Gateway) GRPCAddr() net.Addr { return g.lns.GRPC.Addr() }
+func (g *Gateway) HTTPAddr() net.Addr { return g.lns.HTTP.Addr() }
+
+// DialTarget turns a listener's address into one this process can dial: a wildcard host becomes
+// loopback.
+func DialTarget(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		_, port, _ := net.SplitHostPort(a.String())
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return tcp.String()
+}
+
+// Serve runs both servers until ctx is done or one fails, then stops gracefully (see stop).
+func (g *Gateway) Serve(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- g.grpc.Serve(g.lns.GRPC) }()
+	go func() { errc <- g.http.Serve(g.lns.HTTP) }()
+	g.log.Info("serving",
+		zap.String("grpc_addr", g.lns.GRPC.Addr().String()),
+		zap.String("http_addr", g.lns.HTTP.Addr().String()))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		g.drain(errc)
+	case serveErr = <-errc:
+		g.log.Error("server failed", zap.Error(serveErr))
+	}
+	g.stop()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && !errors.Is(serveErr, grpc.ErrServerStopped) {
+		return serveErr
+	}
+	return nil
+}
+
+// drain turns not-ready and keeps serving for the drain delay, so that load balancers stop
+// sending before the listeners close.
+func (g *Gateway) drain(errc <-chan error) {
+	g.stopping.Store(true)
+	g.health.Shutdown()
+	if g.cfg.DrainDelay <= 0 {
+		return
+	}
+	g.log.Info("draining: not ready, still serving", zap.Duration("drain_delay", g.cfg.DrainDelay))
+	t := time.NewTimer(g.cfg.DrainDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case err := <-errc:
+		g.log.Error("server failed while draining", zap.Error(err))
+	}
+}
+
+// stop refuses new requests, ends open streams and waits with their resume points, and gives
+// requests in flight up to the grace period.
+func (g *Gateway) stop() {
+	g.log.Info("shutting down", zap.Duration("grace", g.cfg.ShutdownGrace))
+	g.stopping.Store(true)
+	g.health.Shutdown()
+	g.parts.Services.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
+	defer cancel()
+
+	// REST requests ride on gRPC, so HTTP drains first.
+	if err := g.http.Shutdown(ctx); err != nil {
+		g.log.Warn("HTTP requests still running at the end of the grace period; closing them", zap.Error(err))
+		_ = g.http.Close()
+	}
+	_ = g.rest.Close()
+
+	var wg sync.WaitGroup
+	wg.Go(g.grpc.GracefulStop)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		g.log.Warn("gRPC calls still running at the end of the grace period; closing them")
+		g.grpc.Stop()
+		<-done
+	}
+	g.log.Info("stopped")
+}

@@ -1,0 +1,118 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	grpcproto "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// Server limits, each set on purpose.
+const (
+	// MaxRequestBytes bounds a request message, gRPC or REST. The largest request the API's
+	// declared bounds allow (1,000 VoIP headers of 64 + 256 characters, four bytes each) is about
+	// 1.3 MB; anything larger is refused before it is decoded.
+	MaxRequestBytes = 2 << 20
+	// maxResponseBytes bounds what the REST side takes from the gRPC server: ListParticipants
+	// of a large call is the largest answer.
+	maxResponseBytes = 16 << 20
+	// maxConcurrentStreams per connection: a client multiplexing hundreds of WatchCall streams on
+	// one connection works; one opening millions is refused.
+	maxConcurrentStreams = 4096
+	// keepaliveMinTime is the most often a client may ping; more often is a misbehaving client
+	// (GOAWAY). Watch streams idle for minutes between heartbeats, so pings without streams are
+	// allowed too.
+	keepaliveMinTime = 10 * time.Second
+	// keepaliveTime and keepaliveTimeout: the server pings a connection idle this long and drops
+	// it when no answer comes, so connections through dead NATs and load balancers are noticed.
+	keepaliveTime    = 2 * time.Minute
+	keepaliveTimeout = 20 * time.Second
+)
+
+// newGRPCServer is the gRPC server with the one interceptor chain every RPC runs through (REST
+// included: it dials this server). Authentication, metrics and tracing plug in here.
+func newGRPCServer(log *zap.Logger) *grpc.Server {
+	return grpc.NewServer(
+		grpc.ForceServerCodecV2(lenientCodec{encoding.GetCodecV2(grpcproto.Name)}),
+		grpc.MaxRecvMsgSize(MaxRequestBytes),
+		grpc.MaxConcurrentStreams(maxConcurrentStreams),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
+		grpc.ChainUnaryInterceptor(unaryLogging(log)),
+		grpc.ChainStreamInterceptor(streamLogging(log), malformedStreamRequests),
+	)
+}
+
+// A request whose bytes do not decode as the method's message is the client's fault:
+// INVALID_ARGUMENT, where grpc-go would answer INTERNAL (and write that status itself, before any
+// handler or interceptor could change it). So the server's codec does not fail on such bytes: it
+// hands over an empty message marked with malformedMark, and the checks below, on the unary
+// decoder and on streams' RecvMsg, answer INVALID_ARGUMENT for a marked message. A service
+// registered without malformedAsInvalid would see the empty message instead, never garbage.
+var malformedMark = protowire.AppendBytes(protowire.AppendTag(nil, protowire.MaxValidNumber, protowire.BytesType), []byte("callgate: malformed request"))
+
+// lenientCodec is grpc-go's proto codec, marking what it cannot decode instead of failing.
+type lenientCodec struct{ encoding.CodecV2 }
+
+func (c lenientCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.CodecV2.Unmarshal(data, v)
+	if m, ok := v.(proto.Message); ok && err != nil {
+		proto.Reset(m)
+		m.ProtoReflect().SetUnknown(malformedMark)
+		return nil
+	}
+	return err
+}
+
+func checkMalformed(v any) error {
+	if m, ok := v.(proto.Message); ok && bytes.Equal(m.ProtoReflect().GetUnknown(), malformedMark) {
+		return status.Error(codes.InvalidArgument, "the request is not a valid protobuf message of this method")
+	}
+	return nil
+}
+
+// malformedAsInvalid registers services with a decoder that checks for the mark: a unary request
+// is decoded by the generated handler before any interceptor runs.
+type malformedAsInvalid struct{ *grpc.Server }
+
+func (r malformedAsInvalid) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	d := *desc
+	d.Methods = make([]grpc.MethodDesc, len(desc.Methods))
+	for i, m := range desc.Methods {
+		handler := m.Handler
+		m.Handler = func(srv any, ctx context.Context, dec func(any) error, in grpc.UnaryServerInterceptor) (any, error) {
+			return handler(srv, ctx, func(v any) error {
+				if err := dec(v); err != nil {
+					return err
+				}
+				return checkMalformed(v)
+			}, in)
+		}
+		d.Methods[i] = m
+	}
+	r.Server.RegisterService(&d, impl)
+}
+
+// malformedStreamRequests checks the messages a streaming handler reads through its stream.
+func malformedStreamRequests(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, malformedStream{ss})
+}
+
+type malformedStream struct{ grpc.ServerStream }
+
+func (s malformedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return checkMalformed(m)
+}

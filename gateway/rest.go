@@ -1,0 +1,245 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.uber.org/zap"
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/callgate/callgate/service"
+)
+
+// HTTP server limits, each set on purpose.
+const (
+	// readHeaderTimeout bounds a client sending its headers (slowloris).
+	readHeaderTimeout = 10 * time.Second
+	// unaryReadTimeout bounds reading a unary request's body. Streams (WatchCall over REST) have
+	// no body and no read deadline: they last as long as the call. It is set per request, not as
+	// the server's ReadTimeout, which would also end long responses.
+	unaryReadTimeout = 30 * time.Second
+	// idleTimeout closes keep-alive connections nobody uses.
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes bounds a request's headers: a bearer token and a few others.
+	maxHeaderBytes = 64 << 10
+)
+
+// No WriteTimeout: WatchCall streams over REST for as long as the call lasts.
+func newHTTPServer(h http.Handler, logger *zap.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          zap.NewStdLog(logger.Named("http")),
+	}
+}
+
+// rest serves the REST routes of the services through grpc-gateway, with what grpc-gateway does
+// not do itself: 413 for a body over MaxRequestBytes, 405 with Allow for a wrong method, a read
+// deadline for unary requests.
+type rest struct {
+	mux    *runtime.ServeMux
+	routes []route
+}
+
+// route is one REST route of an RPC, from its google.api.http annotation.
+type route struct {
+	method    string
+	template  string // /v1/calls/{call_connection_id}:hangUp
+	pattern   *regexp.Regexp
+	streaming bool
+}
+
+func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn) (*rest, error) {
+	r := &rest{}
+	routes, err := restRoutes(svc.Names())
+	if err != nil {
+		return nil, err
+	}
+	r.routes = routes
+	r.mux = runtime.NewServeMux(
+		// Participant raw IDs such as 8:acs:... arrive URL-escaped in paths and must reach the RPC
+		// as written.
+		runtime.WithUnescapingMode(runtime.UnescapingModeAllCharacters),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
+			// Answers carry what is set, as ACS's own JSON does; a misspelt request field is an
+			// error rather than silently ignored.
+			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}}),
+		// grpc-gateway would serve a form POST to a GET route as that GET (its path length
+		// fallback): POST /v1/calls/{id} must not read a call.
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithRoutingErrorHandler(r.routingError),
+	)
+	if err := svc.RegisterREST(ctx, r.mux, conn); err != nil {
+		return nil, fmt.Errorf("gateway: REST routes: %w", err)
+	}
+	return r, nil
+}
+
+func (r *rest) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	// grpc-gateway would take GET /v1/calls/x:hangUp for GetCall of "x:hangUp": a path that only
+	// other methods' routes match is a wrong method.
+	if allow := r.allowed(req); len(allow) > 0 && !slices.Contains(allow, req.Method) {
+		methodNotAllowed(w, req, allow)
+		return
+	}
+	if !r.isStream(req) {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unaryReadTimeout))
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.ContentLength > MaxRequestBytes {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxRequestBytes))
+			return
+		}
+		// Read here, bounded, so that a body over the limit is a 413 rather than whatever the
+		// decoder makes of a cut-off body.
+		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, MaxRequestBytes))
+		var tooLarge *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooLarge):
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxRequestBytes))
+			return
+		case err != nil:
+			writeError(w, http.StatusBadRequest, "cannot read the body")
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	r.mux.ServeHTTP(w, req)
+}
+
+func (r *rest) isStream(req *http.Request) bool {
+	for _, rt := range r.routes {
+		if rt.streaming && rt.method == req.Method && rt.pattern.MatchString(req.URL.EscapedPath()) {
+			return true
+		}
+	}
+	return false
+}
+
+// routingError answers what grpc-gateway's routing refuses: 405 with the methods the path takes
+// (grpc-gateway's default says 501), otherwise its default answer.
+func (r *rest) routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, req *http.Request, status int) {
+	if status == http.StatusMethodNotAllowed || status == http.StatusNotImplemented {
+		if allow := r.allowed(req); len(allow) > 0 {
+			methodNotAllowed(w, req, allow)
+			return
+		}
+	}
+	runtime.DefaultRoutingErrorHandler(ctx, mux, m, w, req, status)
+}
+
+// allowed lists, sorted, the methods of the routes whose path matches req's.
+func (r *rest) allowed(req *http.Request) []string {
+	var allow []string
+	for _, rt := range r.routes {
+		if rt.pattern.MatchString(req.URL.EscapedPath()) && !slices.Contains(allow, rt.method) {
+			allow = append(allow, rt.method)
+		}
+	}
+	slices.Sort(allow)
+	return allow
+}
+
+func methodNotAllowed(w http.ResponseWriter, req *http.Request, allow []string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, req.Method+" is not allowed here; use "+strings.Join(allow, " or "))
+}
+
+// writeError answers as grpc-gateway does, a google.rpc.Status in JSON.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b, err := protojson.Marshal(httpStatus(status, msg))
+	if err != nil {
+		log.Printf("gateway: encoding an error: %v", err)
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+// restRoutes reads the REST routes of the named services from their google.api.http options.
+func restRoutes(services []string) ([]route, error) {
+	var routes []route
+	for _, name := range services {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			return nil, fmt.Errorf("gateway: service %s: %w", name, err)
+		}
+		sd, ok := d.(protoreflect.ServiceDescriptor)
+		if !ok {
+			return nil, fmt.Errorf("gateway: %s is not a service", name)
+		}
+		for i := range sd.Methods().Len() {
+			md := sd.Methods().Get(i)
+			rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+			if rule == nil {
+				continue
+			}
+			method, tmpl := httpRule(rule)
+			if method == "" {
+				continue
+			}
+			routes = append(routes, route{method: method, template: tmpl, pattern: templatePattern(tmpl), streaming: md.IsStreamingServer()})
+		}
+	}
+	return routes, nil
+}
+
+func httpRule(r *annotations.HttpRule) (method, template string) {
+	switch p := r.GetPattern().(type) {
+	case *annotations.HttpRule_Get:
+		return http.MethodGet, p.Get
+	case *annotations.HttpRule_Post:
+		return http.MethodPost, p.Post
+	case *annotations.HttpRule_Put:
+		return http.MethodPut, p.Put
+	case *annotations.HttpRule_Delete:
+		return http.MethodDelete, p.Delete
+	case *annotations.HttpRule_Patch:
+		return http.MethodPatch, p.Patch
+	}
+	return "", ""
+}
+
+// templatePattern matches the escaped paths of a path template: each {variable} is one segment
+// without ':' (so that /v1/calls/{id} does not match /v1/calls/x:hangUp).
+func templatePattern(tmpl string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for rest := tmpl; rest != ""; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			b.WriteString(regexp.QuoteMeta(rest))
+			break
+		}
+		b.WriteString(regexp.QuoteMeta(rest[:i]))
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			b.WriteString(regexp.QuoteMeta(rest[i:]))
+			break
+		}
+		b.WriteString("[^/:]+")
+		rest = rest[i+j+1:]
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
+}
