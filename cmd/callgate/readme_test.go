@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"go/build"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,8 +18,8 @@ import (
 // TestREADMEWalkthrough runs the README's walkthrough blocks, exactly as written, against a real
 // `callgate dev` (on free ports: the blocks' localhost:9090, :8080 and :8090 are rewritten to
 // them), once in bash and once in zsh, the macOS default, each against its own `callgate dev`. It
-// needs grpcurl, curl and jq: without them it is skipped, except in CI; without zsh, only the zsh
-// run is skipped.
+// needs grpcurl, curl and jq on PATH: without them it is skipped, except in CI; without zsh, only
+// the zsh run is skipped.
 func TestREADMEWalkthrough(t *testing.T) {
 	for _, tool := range []string{"grpcurl", "curl", "jq"} {
 		if msg := missingTool(tool); msg != "" {
@@ -120,13 +122,31 @@ func missingTool(tool string) string {
 		return ""
 	}
 	switch tool {
+	case "grpcurl":
+		bin := goBin()
+		if _, err := os.Stat(filepath.Join(bin, "grpcurl")); err == nil {
+			return fmt.Sprintf(`grpcurl is installed in %s, but that folder is not on PATH: export PATH="%s:$PATH"`, bin, bin)
+		}
+		return fmt.Sprintf(`grpcurl is not installed: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4 puts it in %s, which must be on PATH: export PATH="%s:$PATH"`, bin, bin)
 	case "zsh":
 		return "zsh is not installed, so the walkthrough is not run in zsh, the macOS default shell: apt-get install zsh (or dnf install zsh, brew install zsh)"
-	case "grpcurl":
-		return "grpcurl is not installed (go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4)"
 	default:
 		return fmt.Sprintf("%s is not installed (apt-get install %s)", tool, tool)
 	}
+}
+
+// goBin is where go install puts binaries: $GOBIN, or the first GOPATH folder's bin.
+func goBin() string {
+	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
+		gobin, gopath, _ := strings.Cut(string(out), "\n") // one line each, GOBIN's often empty
+		if gobin = strings.TrimSpace(gobin); gobin != "" {
+			return gobin
+		}
+		if gopath = strings.TrimSpace(gopath); gopath != "" {
+			return filepath.Join(filepath.SplitList(gopath)[0], "bin")
+		}
+	}
+	return filepath.Join(filepath.SplitList(build.Default.GOPATH)[0], "bin")
 }
 
 // startDev runs `callgate dev` in-process on free ports until the test ends, and returns its gRPC,
