@@ -74,10 +74,13 @@ func defaultConfig() config {
 	}
 }
 
-// devConfig is defaultConfig for a laptop: readable logs, the embedded emulator, phone numbers in
-// clear, and the event log in a temporary folder unless --data-dir names one.
+// devConfig is defaultConfig for a laptop: servers on loopback, like the emulator, so that other
+// machines reach them only when a flag says so; readable logs, the embedded emulator, phone
+// numbers in clear, and the event log in a temporary folder unless --data-dir names one.
 func devConfig() config {
 	c := defaultConfig()
+	c.GRPCAddr = "127.0.0.1:9090"
+	c.HTTPAddr = "127.0.0.1:8080"
 	c.LogFormat = "console"
 	c.DataDir = ""
 	c.MaskPhoneNumbers = false

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"net"
 	"regexp"
 	"strings"
 	"testing"
@@ -71,5 +72,28 @@ func TestServeUsageMarksRequiredSettings(t *testing.T) {
 func TestDevUsageRequiresNothing(t *testing.T) {
 	if usage, _ := usageOf(t, "dev"); strings.Contains(strings.ToLower(usage), "required") {
 		t.Errorf("dev -h names a required setting:\n%s", usage)
+	}
+}
+
+// TestDevListensOnLoopbackByDefault: dev is not reachable from other machines unless a flag says
+// so; serve listens on every interface.
+func TestDevListensOnLoopbackByDefault(t *testing.T) {
+	_, dev := usageOf(t, "dev")
+	for _, name := range []string{"grpc-addr", "http-addr", "emulator-addr"} {
+		m := regexp.MustCompile(`\(default "([^"]*)"\)`).FindStringSubmatch(dev[name])
+		if m == nil {
+			t.Errorf("dev -h gives --%s no default:\n%s", name, dev[name])
+			continue
+		}
+		host, _, err := net.SplitHostPort(m[1])
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			t.Errorf("dev's --%s defaults to %q, want a loopback address", name, m[1])
+		}
+	}
+	_, serve := usageOf(t, "serve")
+	for name, want := range map[string]string{"grpc-addr": `(default ":9090")`, "http-addr": `(default ":8080")`} {
+		if !strings.Contains(serve[name], want) {
+			t.Errorf("serve's --%s: want %s:\n%s", name, want, serve[name])
+		}
 	}
 }
