@@ -76,10 +76,13 @@ func defaultConfig() config {
 	}
 }
 
-// devConfig is defaultConfig for a laptop: readable logs, the embedded emulator, phone numbers in
-// clear, and the event log in a temporary folder unless --data-dir names one.
+// devConfig is defaultConfig for a laptop: servers on loopback, like the emulator, so that other
+// machines reach them only when a flag says so; readable logs, the embedded emulator, phone
+// numbers in clear, and the event log in a temporary folder unless --data-dir names one.
 func devConfig() config {
 	c := defaultConfig()
+	c.GRPCAddr = "127.0.0.1:9090"
+	c.HTTPAddr = "127.0.0.1:8080"
 	c.LogFormat = "console"
 	c.DrainDelay = 0
 	c.DataDir = ""
@@ -109,11 +112,11 @@ func (c *config) register(fs *flag.FlagSet, dev bool) {
 		fs.DurationVar(&c.AnswerDelay, "answer-delay", c.AnswerDelay, "how long the emulator's simulated endpoints ring before they answer")
 		return
 	}
-	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL at which ACS reaches this gateway's callbacks, e.g. https://callgate.example.com")
-	fs.StringVar(&c.ACSConnectionString, "acs-connection-string", c.ACSConnectionString, "ACS connection string, endpoint=https://...;accesskey=... (secret)")
-	fs.StringVar(&c.ACSEndpoint, "acs-endpoint", c.ACSEndpoint, "ACS endpoint, https://<resource>.communication.azure.com, authenticated with Microsoft Entra ID (managed identity, workload identity, ...) instead of a connection string")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "(required) base URL at which ACS reaches this gateway's callbacks, e.g. https://callgate.example.com")
+	fs.StringVar(&c.ACSConnectionString, "acs-connection-string", c.ACSConnectionString, "(required: this or --acs-endpoint) ACS connection string, endpoint=https://...;accesskey=... (secret)")
+	fs.StringVar(&c.ACSEndpoint, "acs-endpoint", c.ACSEndpoint, "(required: this or --acs-connection-string) ACS endpoint, https://<resource>.communication.azure.com, authenticated with Microsoft Entra ID (managed identity, workload identity, ...) instead of a connection string")
 	fs.StringVar(&c.ACSAPIVersion, "acs-api-version", c.ACSAPIVersion, "Call Automation api-version")
-	fs.StringVar(&c.CallbackSecret, "callback-secret", c.CallbackSecret, "secret the gateway puts in the callback URLs it gives ACS and Event Grid, and requires back (secret; the same on every replica)")
+	fs.StringVar(&c.CallbackSecret, "callback-secret", c.CallbackSecret, "(required) secret the gateway puts in the callback URLs it gives ACS and Event Grid, and requires back (secret; the same on every replica; 16+ characters)")
 	fs.StringVar(&c.CallbackJWKSURL, "callback-jwks-url", c.CallbackJWKSURL, "keys that sign ACS's callback tokens")
 	fs.StringVar(&c.CallbackIssuer, "callback-issuer", c.CallbackIssuer, "issuer of ACS's callback tokens")
 	fs.StringVar(&c.CallbackAudience, "callback-audience", c.CallbackAudience, "audience of ACS's callback tokens: the ACS resource's immutable ID; empty turns token checks off")

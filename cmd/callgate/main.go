@@ -73,6 +73,9 @@ func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: callgate %s [flags]\n\nEvery flag can also be set by its environment variable: --grpc-addr by CALLGATE_GRPC_ADDR, and so on.\n\n", name)
+		if name == "serve" {
+			fmt.Fprint(fs.Output(), "Required: --public-url, --callback-secret, and one of --acs-connection-string\n(an access key) or --acs-endpoint (Microsoft Entra ID), not both.\n\n")
+		}
 		fs.PrintDefaults()
 	}
 	return fs

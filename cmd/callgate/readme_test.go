@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"go/build"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,14 +17,13 @@ import (
 
 // TestREADMEWalkthrough runs the README's walkthrough blocks, exactly as written, against a real
 // `callgate dev` (on free ports: the blocks' localhost:9090, :8080 and :8090 are rewritten to
-// them). It needs bash, grpcurl, curl and jq: without them it is skipped, except in CI.
+// them), once in bash and once in zsh, the macOS default, each against its own `callgate dev`. It
+// needs grpcurl, curl and jq on PATH: without them it is skipped, except in CI; without zsh, only
+// the zsh run is skipped.
 func TestREADMEWalkthrough(t *testing.T) {
-	for _, tool := range []string{"bash", "grpcurl", "curl", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CALLGATE_CI") != "" {
-				t.Fatalf("%s is not installed; .ci/run installs it", tool)
-			}
-			t.Skipf("%s is not installed (go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4; apt-get install curl jq)", tool)
+	for _, tool := range []string{"grpcurl", "curl", "jq"} {
+		if msg := missingTool(tool); msg != "" {
+			skipOrFail(t, msg)
 		}
 	}
 	readme, err := os.ReadFile("../../README.md")
@@ -33,34 +34,119 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if len(blocks) < 4 {
 		t.Fatalf("found %d walkthrough blocks in README.md", len(blocks))
 	}
-
-	grpcAddr, httpAddr, emulatorAddr := startDev(t)
-	var script strings.Builder
-	script.WriteString("set -euo pipefail\n")
+	var walkthrough strings.Builder
 	for _, b := range blocks {
-		script.WriteString(b[1])
+		walkthrough.WriteString(b[1])
 	}
-	s := strings.NewReplacer("localhost:9090", grpcAddr, "localhost:8080", httpAddr, "localhost:8090", emulatorAddr).Replace(script.String())
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "-c", s)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the walkthrough failed: %v\n%s", err, out)
+	for _, sh := range []struct {
+		name string
+		args []string
+		// strict is the shell's spelling of set -euo pipefail.
+		strict string
+	}{
+		// -f: no startup files, so a user's .zshrc neither helps nor breaks the run.
+		{"bash", []string{"--noprofile", "--norc", "-c"}, "set -euo pipefail\n"},
+		{"zsh", []string{"-f", "-c"}, "setopt errexit nounset pipefail\n"},
+	} {
+		t.Run(sh.name, func(t *testing.T) {
+			t.Parallel()
+			if msg := missingTool(sh.name); msg != "" {
+				skipOrFail(t, msg)
+			}
+			grpcAddr, httpAddr, emulatorAddr := startDev(t)
+			s := strings.NewReplacer("localhost:9090", grpcAddr, "localhost:8080", httpAddr, "localhost:8090", emulatorAddr).
+				Replace(sh.strict + walkthrough.String())
+
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, sh.name, append(sh.args, s)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("the walkthrough failed in %s: %v\n%s", sh.name, err, out)
+			}
+			// The replayed story of the first call, in order, from the gRPC stream.
+			story := []string{"CallConnected", "ParticipantsUpdated", "AddParticipantSucceeded", "ParticipantsUpdated",
+				"CallTransferAccepted", "ParticipantsUpdated", "RemoveParticipantSucceeded", "ParticipantsUpdated", "CallDisconnected"}
+			var lines []string
+			for _, l := range strings.Split(string(out), "\n") {
+				if m := regexp.MustCompile(`^\d+ Microsoft\.Communication\.(\w+)$`).FindStringSubmatch(l); m != nil {
+					lines = append(lines, m[1])
+				}
+			}
+			if strings.Join(lines, ",") != strings.Join(story, ",") {
+				t.Errorf("WatchCall replayed %v, want %v\n%s", lines, story, out)
+			}
+		})
 	}
-	// The replayed story of the first call, in order, from the gRPC stream.
-	story := []string{"CallConnected", "ParticipantsUpdated", "AddParticipantSucceeded", "ParticipantsUpdated",
-		"CallTransferAccepted", "ParticipantsUpdated", "RemoveParticipantSucceeded", "ParticipantsUpdated", "CallDisconnected"}
-	var lines []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if m := regexp.MustCompile(`^\d+ Microsoft\.Communication\.(\w+)$`).FindStringSubmatch(l); m != nil {
-			lines = append(lines, m[1])
+}
+
+// TestREADMEShellVariablesAreBraced checks every shell block of the README, run by the walkthrough
+// test or not: zsh reads a bare $CALL followed by ':' as a modifier ($CALL:transfer is the tail
+// of $CALL, then "ransfer") and by '[' as a subscript, so there the name must be braced.
+func TestREADMEShellVariablesAreBraced(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?ms)^```(\\w*)\n(.*?)^```$").FindAllStringSubmatch(string(readme), -1)
+	bare := regexp.MustCompile(`\$[A-Za-z_][A-Za-z0-9_]*[:\[]`)
+	shell := 0
+	for _, b := range blocks {
+		if b[1] != "" && b[1] != "sh" {
+			continue
+		}
+		shell++
+		for _, l := range strings.Split(b[2], "\n") {
+			if m := bare.FindString(l); m != "" {
+				t.Errorf("README.md: %q needs braces, ${%s}, for zsh:\n%s", m, m[1:len(m)-1], l)
+			}
 		}
 	}
-	if strings.Join(lines, ",") != strings.Join(story, ",") {
-		t.Errorf("WatchCall replayed %v, want %v\n%s", lines, story, out)
+	if shell < 5 {
+		t.Fatalf("found %d shell blocks in README.md", shell)
 	}
+}
+
+// skipOrFail skips the test for a missing tool, or fails it in CI, which installs every tool.
+func skipOrFail(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv("CALLGATE_CI") != "" {
+		t.Fatalf("%s (CALLGATE_CI is set: .ci/run installs it)", msg)
+	}
+	t.Skip(msg)
+}
+
+// missingTool says how to get tool when it is not on PATH, and is empty when it is.
+func missingTool(tool string) string {
+	if _, err := exec.LookPath(tool); err == nil {
+		return ""
+	}
+	switch tool {
+	case "grpcurl":
+		bin := goBin()
+		if _, err := os.Stat(filepath.Join(bin, "grpcurl")); err == nil {
+			return fmt.Sprintf(`grpcurl is installed in %s, but that folder is not on PATH: export PATH="%s:$PATH"`, bin, bin)
+		}
+		return fmt.Sprintf(`grpcurl is not installed: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4 puts it in %s, which must be on PATH: export PATH="%s:$PATH"`, bin, bin)
+	case "zsh":
+		return "zsh is not installed, so the walkthrough is not run in zsh, the macOS default shell: apt-get install zsh (or dnf install zsh, brew install zsh)"
+	default:
+		return fmt.Sprintf("%s is not installed (apt-get install %s)", tool, tool)
+	}
+}
+
+// goBin is where go install puts binaries: $GOBIN, or the first GOPATH folder's bin.
+func goBin() string {
+	if out, err := exec.Command("go", "env", "GOBIN", "GOPATH").Output(); err == nil {
+		gobin, gopath, _ := strings.Cut(string(out), "\n") // one line each, GOBIN's often empty
+		if gobin = strings.TrimSpace(gobin); gobin != "" {
+			return gobin
+		}
+		if gopath = strings.TrimSpace(gopath); gopath != "" {
+			return filepath.Join(filepath.SplitList(gopath)[0], "bin")
+		}
+	}
+	return filepath.Join(filepath.SplitList(build.Default.GOPATH)[0], "bin")
 }
 
 // startDev runs `callgate dev` in-process on free ports until the test ends, and returns its gRPC,
