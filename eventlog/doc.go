@@ -47,6 +47,14 @@
 // acknowledged event is on a quorum of servers, which is the durability a
 // production deployment should rely on.
 //
+// # Readiness
+//
+// Log.Ready, for readiness probes, fails while the NATS connection is down or
+// while the leader of either stream has not heard from a quorum of its
+// replicas for a few seconds: the state in which appends fail. It succeeds
+// again once the quorum is back. It reads the stream leaders' view of their
+// replicas, one small request per stream, and writes nothing.
+//
 // # Watching
 //
 // WatchCall and WatchIncoming register a watcher for live delivery first and
