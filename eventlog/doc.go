@@ -61,7 +61,10 @@
 // then replay the stored events after its resume point from the stream
 // leader, handing over without gap or duplicate (see replay.go). A resume
 // point the log cannot honour is an *OutOfRangeError (ErrOutOfRange), never a
-// silent gap.
+// silent gap. Watcher.NextWithin returns ErrIdle after its idle time whether
+// the watcher follows live events or replays from a store that cannot answer
+// (a lost quorum), so a stream can send heartbeats through an outage; the
+// next call resumes the replay where it stopped.
 //
 // Live events reach watchers through one shared JetStream ordered consumer
 // per stream and process, fanned out in memory by subject: thousands of calls
