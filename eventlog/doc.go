@@ -47,13 +47,24 @@
 // acknowledged event is on a quorum of servers, which is the durability a
 // production deployment should rely on.
 //
+// # Readiness
+//
+// Log.Ready, for readiness probes, fails while the NATS connection is down or
+// while the leader of either stream has not heard from a quorum of its
+// replicas for a few seconds: the state in which appends fail. It succeeds
+// again once the quorum is back. It reads the stream leaders' view of their
+// replicas, one small request per stream, and writes nothing.
+//
 // # Watching
 //
 // WatchCall and WatchIncoming register a watcher for live delivery first and
 // then replay the stored events after its resume point from the stream
 // leader, handing over without gap or duplicate (see replay.go). A resume
 // point the log cannot honour is an *OutOfRangeError (ErrOutOfRange), never a
-// silent gap.
+// silent gap. Watcher.NextWithin returns ErrIdle after its idle time whether
+// the watcher follows live events or replays from a store that cannot answer
+// (a lost quorum), so a stream can send heartbeats through an outage; the
+// next call resumes the replay where it stopped.
 //
 // Live events reach watchers through one shared JetStream ordered consumer
 // per stream and process, fanned out in memory by subject: thousands of calls

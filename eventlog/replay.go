@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -55,6 +56,26 @@ func (w *Watcher) replayNext(ctx context.Context) (Entry, bool, error) {
 		return Entry{}, false, err
 	}
 	return e, true, nil
+}
+
+// replayNextUntil is replayNext with its store requests also bounded by
+// idleAt (if set): when the store cannot answer by then it returns ErrIdle,
+// and the replay's position (cursor, the entry read ahead) is as it was, so
+// the next call goes on from there. A live watcher makes no request here and
+// gets no context.
+func (w *Watcher) replayNextUntil(ctx context.Context, idleAt time.Time) (Entry, bool, error) {
+	if idleAt.IsZero() || (w.ahead == nil && !w.isReplaying()) {
+		return w.replayNext(ctx)
+	}
+	rctx, cancel := context.WithDeadline(ctx, idleAt)
+	defer cancel()
+	e, ok, err := w.replayNext(rctx)
+	// Only the idle deadline turns into ErrIdle: the caller's ctx and the
+	// watcher's end keep their meaning for failed.
+	if err != nil && rctx.Err() != nil && ctx.Err() == nil && w.ctx.Err() == nil {
+		return Entry{}, false, ErrIdle
+	}
+	return e, ok, err
 }
 
 // settle records seq (if non-zero) as returned and, if done and no overflow

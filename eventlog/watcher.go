@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -144,17 +145,22 @@ func (w *Watcher) Next(ctx context.Context) (Entry, error) {
 }
 
 // NextWithin is Next bounded by an idle time as well: when no entry comes
-// within idle (if positive) it returns ErrIdle and the watcher goes on. Its
-// timer is reused from call to call, so a stream that paces heartbeats this
-// way holds no context per wait: thousands of idle watchers stay small. (One
-// frame, no defer: the frames above a watcher's Next decide how large its
-// goroutine's stack must grow.)
+// within idle (if positive) it returns ErrIdle and the watcher goes on. That
+// holds while replaying too: if the store cannot answer (the log lost its
+// quorum), NextWithin returns ErrIdle and the next call resumes the replay
+// where it stopped, so a stream keeps sending heartbeats through an outage.
+// Its timer is reused from call to call, so a stream that paces heartbeats
+// this way holds no context per wait once live: thousands of idle watchers
+// stay small. (One frame, no defer: the frames above a watcher's Next decide
+// how large its goroutine's stack must grow.)
 func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, error) {
 	if w.group != nil {
 		return w.nextGroupWithin(ctx, idle)
 	}
 	var idleC <-chan time.Time
+	var idleAt time.Time // when idle runs out, for the replay's requests
 	if idle > 0 {
+		idleAt = time.Now().Add(idle)
 		if w.idle == nil {
 			w.idle = time.NewTimer(idle)
 		} else {
@@ -165,7 +171,10 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 		idleC = w.idle.C
 	}
 	for {
-		e, ok, err := w.replayNext(ctx)
+		e, ok, err := w.replayNextUntil(ctx, idleAt)
+		if errors.Is(err, ErrIdle) {
+			return Entry{}, ErrIdle
+		}
 		if err != nil {
 			return Entry{}, w.failed(ctx, fmt.Errorf("eventlog: replay: %w", err))
 		}
