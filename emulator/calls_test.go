@@ -70,6 +70,10 @@ func TestCreateCallOneToOne(t *testing.T) {
 	if props["callConnectionState"] != "connecting" || props["callbackUri"] != env.recv.url("/cb") || len(id) != 36 {
 		t.Fatalf("create answer %s", out)
 	}
+	// The service sends the display name of a created call even when empty.
+	if name, ok := props["sourceDisplayName"]; !ok || name != "" {
+		t.Errorf("sourceDisplayName %v (present: %v), want \"\"", name, ok)
+	}
 	for _, f := range []string{"serverCallId", "correlationId", "source", "targets"} {
 		if _, ok := props[f]; !ok {
 			t.Errorf("create answer lacks %s: %s", f, out)
@@ -101,6 +105,9 @@ func TestCreateCallOneToOne(t *testing.T) {
 
 	var got callConnectionProperties
 	env.mustDo(http.StatusOK, http.MethodGet, "/calling/callConnections/"+id, nil, &got)
+	if got.SourceDisplayName == nil {
+		t.Errorf("get call lacks sourceDisplayName")
+	}
 	if got.CallConnectionState != stateConnected || got.CallConnectionID != id {
 		t.Errorf("get call %+v", got)
 	}
@@ -145,7 +152,7 @@ func TestCreateCallPSTNNeedsCallerID(t *testing.T) {
 	props := env.createCall(env.recv.url("/cb"), map[string]any{
 		"sourceCallerIdNumber": map[string]any{"value": "+18001234567"}, "sourceDisplayName": "Contoso",
 	}, phone("+16471234567"))
-	if props.SourceCallerIDNumber == nil || props.SourceCallerIDNumber.Value != "+18001234567" || props.SourceDisplayName != "Contoso" {
+	if props.SourceCallerIDNumber == nil || props.SourceCallerIDNumber.Value != "+18001234567" || props.SourceDisplayName == nil || *props.SourceDisplayName != "Contoso" {
 		t.Errorf("props %+v", props)
 	}
 	evs := env.recv.waitKinds(props.CallConnectionID, evCallConnected, evParticipantsUpdated)

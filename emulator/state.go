@@ -149,6 +149,13 @@ func (c *callConn) properties() callConnectionProperties {
 	if targets == nil {
 		targets = []identifierModel{}
 	}
+	var displayName *string
+	if c.origin == originCreate {
+		// The service answers a created call with its display name, "" when
+		// none was given; answered and connected calls have none.
+		name := c.sourceDisplayName
+		displayName = &name
+	}
 	return callConnectionProperties{
 		CallConnectionID:     c.id,
 		ServerCallID:         c.conv.serverCallID,
@@ -156,7 +163,7 @@ func (c *callConn) properties() callConnectionProperties {
 		CallConnectionState:  c.state,
 		CallbackURI:          c.callbackURI,
 		SourceCallerIDNumber: c.sourceCallerID,
-		SourceDisplayName:    c.sourceDisplayName,
+		SourceDisplayName:    displayName,
 		Source:               c.source,
 		CorrelationID:        c.conv.correlationID,
 		AnsweredBy:           c.answeredBy,

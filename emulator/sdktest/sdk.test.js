@@ -270,6 +270,7 @@ test("create a 1:1 call to an ACS user, read it, mute, hang up", async () => {
   });
   const props = res.callConnectionProperties;
   assert.equal(props.callConnectionState, "connecting");
+  assert.equal(props.sourceDisplayName, "", "a created call has a display name, empty when none was given");
   assert.equal(props.targetParticipants[0].communicationUserId, target);
   assert.equal(props.source.communicationUserId, info.applicationId);
   assert.equal(props.callbackUrl ?? props.callbackUri, cb());
