@@ -242,13 +242,29 @@ func TestTerminateEndsEveryConnection(t *testing.T) {
 	}
 	env.recv.waitKinds(b.CallConnectionID, evCallConnected, evParticipantsUpdated)
 	env.mustDo(http.StatusNoContent, http.MethodPost, "/calling/callConnections/"+a.CallConnectionID+":terminate", nil, nil)
-	for _, id := range []string{a.CallConnectionID, b.CallConnectionID} {
+	// The connection that terminated gets 7000; the other learns that the
+	// conversation ended (5001), as the two legs of the live sample do.
+	for id, want := range map[string]resultInformation{a.CallConnectionID: resultEndedByAPI, b.CallConnectionID: resultConversationEnded} {
 		evs := env.recv.waitFor(id, "CallDisconnected", func(evs []received) bool {
 			return len(evs) > 0 && evs[len(evs)-1].kind() == evCallDisconnected
 		})
-		if code, sub := resultOf(t, evs[len(evs)-1]); code != 200 || sub != 7000 {
-			t.Errorf("result %d/%d", code, sub)
-		}
+		checkResult(t, evs[len(evs)-1], want)
+	}
+}
+
+// checkResult checks an event's whole resultInformation.
+func checkResult(t *testing.T, ev received, want resultInformation) {
+	t.Helper()
+	var got struct {
+		Data struct {
+			ResultInformation resultInformation `json:"resultInformation"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(ev.raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Data.ResultInformation != want {
+		t.Errorf("%s result %+v, want %+v", ev.kind(), got.Data.ResultInformation, want)
 	}
 }
 
@@ -306,7 +322,6 @@ func TestRemoteHangUpEndsOneToOne(t *testing.T) {
 	if got := participantIDs(t, evs[2]); len(got) != 1 {
 		t.Errorf("participants after hang up %v", got)
 	}
-	if code, sub := resultOf(t, evs[3]); code != 200 || sub != 0 {
-		t.Errorf("CallDisconnected %d/%d", code, sub)
-	}
+	checkResult(t, evs[3], resultInformation{Code: 200, SubCode: 5002,
+		Message: "The conversation has ended as all other participants have left the call.. DiagCode: 0#5002.@"})
 }

@@ -361,7 +361,7 @@ func (e *Emulator) ctlParticipantHangUp(w http.ResponseWriter, r *http.Request) 
 	v.removeParticipant(rawID)
 	e.log.Info("remote participant hung up", append(c.logFields(), zap.String("participant", rawID))...)
 	e.participantsUpdatedLocked(v)
-	e.checkConversationLocked(v, resultEndedByRemote)
+	e.checkConversationLocked(v, resultOthersLeft)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -442,7 +442,10 @@ func (e *Emulator) terminate(rc *restCall) (int, any, *apiError) {
 		e.endConnLocked(c, resultEndedByAPI, true, "")
 		return http.StatusNoContent, nil, nil
 	}
-	e.endAllLocked(v, resultEndedByAPI)
+	v.ending = true
+	e.endConnLocked(c, resultEndedByAPI, true, "")
+	// The other applications in the call learn that someone else ended it.
+	e.endAllLocked(v, resultConversationEnded)
 	v.participants = nil
 	e.dropConversationLocked(v)
 	e.log.Info("call terminated", c.logFields()...)
@@ -527,7 +530,7 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 			// The transferee now talks to the target; the application is
 			// out of the call.
 			v.addParticipant(tgt)
-			e.endConnLocked(c, resultEndedByAPI, true, "")
+			e.endConnLocked(c, resultTransferEnded, true, "")
 			return
 		}
 		c.state = stateConnected

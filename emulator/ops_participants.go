@@ -103,7 +103,7 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 		}
 		t := inv.target
 		e.emitLocked(c, evAddParticipantFailed, inv.callbackOverride, eventData{Participant: &t, OperationContext: inv.operationContext, ResultInformation: &res})
-		e.checkConversationLocked(v, resultEndedByRemote)
+		e.checkConversationLocked(v, resultOthersLeft)
 	}
 	c.adds[inv.id] = inv
 	v.invites[inv] = true
@@ -143,7 +143,7 @@ func (e *Emulator) cancelAddParticipant(rc *restCall) (int, any, *apiError) {
 		delete(c.conv.invites, inv)
 		d.ResultInformation = &resultSuccess
 		e.emitLocked(c, evCancelAddParticipantSucceeded, req.OperationCallbackURI, d)
-		e.checkConversationLocked(c.conv, resultEndedByRemote)
+		e.checkConversationLocked(c.conv, resultOthersLeft)
 	} else {
 		res := resultCancelTooLate
 		d.ResultInformation = &res
@@ -290,7 +290,7 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 	if moved {
 		e.participantsUpdatedLocked(dst)
 		e.participantsUpdatedLocked(src)
-		e.checkConversationLocked(src, resultEndedByAPI)
+		e.checkConversationLocked(src, resultOthersLeft)
 	}
 	return http.StatusAccepted, moveParticipantsResponse{Participants: dst.roster(), OperationContext: req.OperationContext, FromCall: req.FromCall}, nil
 }

@@ -200,6 +200,8 @@ func TestTransfer(t *testing.T) {
 		}
 		evs := env.recv.waitKinds(call.CallConnectionID, evCallConnected, evParticipantsUpdated, evCallTransferAccepted, evCallDisconnected)
 		acc := evs[2]
+		// The application is out of the call because the transfer completed.
+		checkResult(t, evs[3], resultTransferEnded)
 		if code, sub := resultOf(t, acc); code != 200 || sub != 7015 {
 			t.Errorf("CallTransferAccepted %d/%d", code, sub)
 		}

@@ -377,6 +377,7 @@ test("answer an incoming call", async () => {
   assert.equal(r.status, 204);
   const disc = await waitKind(props.callConnectionId, "CallDisconnected");
   assert.equal(disc.resultInformation.code, 200);
+  assert.equal(disc.resultInformation.subCode, 5002, "every other participant left");
   await expectRestError(client.answerCall(inc.context, cb()), 409);
 });
 
