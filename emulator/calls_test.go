@@ -231,7 +231,7 @@ func TestHangUpWhileRinging(t *testing.T) {
 func TestTerminateEndsEveryConnection(t *testing.T) {
 	env := newEnv(t, nil)
 	a := env.createCall(env.recv.url("/a"), nil, acsUser("8:acs:one"), acsUser("8:acs:two"))
-	env.recv.waitFor(a.CallConnectionID, "two joins", func(evs []received) bool { return len(evs) >= 3 })
+	env.recv.waitKinds(a.CallConnectionID, evCallConnected, evParticipantsUpdated)
 	var b callConnectionProperties
 	env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections:connect", map[string]any{
 		"callLocator": map[string]any{"kind": "serverCallLocator", "serverCallId": a.ServerCallID},

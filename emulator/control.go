@@ -350,7 +350,7 @@ func (e *Emulator) ctlParticipantHangUp(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	v := c.conv
-	if _, p := v.find(rawID); p == nil {
+	if v.find(rawID) == nil {
 		writeControlError(w, http.StatusNotFound, "no such participant in the call")
 		return
 	}

@@ -60,6 +60,11 @@ type Emulator struct {
 	settled    []*incomingCall          // incoming calls no longer ringing, oldest first
 	endpoints  map[string]Behavior
 	webhookURL string
+
+	// While holdRoster is set, roster changes queue their conversation in
+	// heldRosters instead of raising ParticipantsUpdated at once.
+	holdRoster  bool
+	heldRosters []*conversation
 }
 
 // New makes an emulator; serve its Handler, or use Serve or Start.
@@ -212,6 +217,13 @@ func (e *Emulator) participantsUpdatedLocked(v *conversation) {
 	if v.ending {
 		return
 	}
+	if e.holdRoster {
+		if !v.rosterHeld {
+			v.rosterHeld = true
+			e.heldRosters = append(e.heldRosters, v)
+		}
+		return
+	}
 	roster := v.roster()
 	for _, c := range v.conns {
 		if c.state == stateConnecting || !c.live() {
@@ -221,6 +233,26 @@ func (e *Emulator) participantsUpdatedLocked(v *conversation) {
 		seq := c.seq
 		r := roster
 		e.emitLocked(c, evParticipantsUpdated, "", eventData{Participants: &r, SequenceNumber: &seq, ResultInformation: &resultSuccess})
+	}
+}
+
+// coalesceRosterLocked runs f with roster updates held back, then raises one
+// ParticipantsUpdated for each conversation f changed: changes made at the
+// same instant reach the applications as one roster, not one roster each.
+// f must raise no other event after a roster change, or that event would
+// overtake the update.
+func (e *Emulator) coalesceRosterLocked(f func()) {
+	if e.holdRoster {
+		f()
+		return
+	}
+	e.holdRoster = true
+	f()
+	held := e.heldRosters
+	e.holdRoster, e.heldRosters = false, nil
+	for _, v := range held {
+		v.rosterHeld = false
+		e.participantsUpdatedLocked(v)
 	}
 }
 

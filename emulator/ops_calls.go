@@ -76,10 +76,13 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	c.sourceDisplayName = req.SourceDisplayName
 	v.addParticipant(c.self)
 
+	ringing := len(targets)
+	invs := make([]*invitation, 0, len(targets))
 	for _, t := range targets {
 		inv := &invitation{id: newUUID(), target: t}
 		inv.onAnswer = func() {
 			delete(v.invites, inv)
+			ringing--
 			if !c.live() {
 				return
 			}
@@ -93,21 +96,18 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 		}
 		inv.onFail = func(res resultInformation) {
 			delete(v.invites, inv)
-			if !c.live() || c.state != stateConnecting {
+			ringing--
+			if !c.live() || c.state != stateConnecting || ringing > 0 {
 				return
-			}
-			for _, other := range c.createInvites {
-				if other.state == invPending {
-					return
-				}
 			}
 			e.emitLocked(c, evCreateCallFailed, "", eventData{OperationContext: c.operationContext, ResultInformation: &res})
 			e.endConnLocked(c, res, true, c.operationContext)
 		}
-		c.createInvites = append(c.createInvites, inv)
 		v.invites[inv] = true
-		e.ringLocked(inv, e.cfg.InvitationTimeout)
+		invs = append(invs, inv)
 	}
+	c.createInvites = invs
+	e.ringLocked(e.cfg.InvitationTimeout, invs...)
 	e.log.Info("call created", append(c.logFields(), zap.Int("targets", len(targets)))...)
 	return http.StatusCreated, c.properties(), nil
 }
@@ -446,7 +446,7 @@ func (e *Emulator) terminate(rc *restCall) (int, any, *apiError) {
 	e.endConnLocked(c, resultEndedByAPI, true, "")
 	// The other applications in the call learn that someone else ended it.
 	e.endAllLocked(v, resultConversationEnded)
-	v.participants = nil
+	v.participants, v.byID = nil, nil
 	e.dropConversationLocked(v)
 	e.log.Info("call terminated", c.logFields()...)
 	return http.StatusNoContent, nil, nil
@@ -494,10 +494,10 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 		}
 		t := remotes[0].id
 		transferee = &t
-	} else if _, p := v.find(transferee.RawID); p == nil || v.isApp(transferee.RawID) {
+	} else if v.find(transferee.RawID) == nil || v.isApp(transferee.RawID) {
 		return 0, nil, errNotFound("Transferee %s is not a participant of the call.", transferee.RawID)
 	}
-	if _, p := v.find(target.RawID); p != nil {
+	if v.find(target.RawID) != nil {
 		return 0, nil, errBadRequest("The transfer target is already in the call.")
 	}
 	oneToOne := len(remotes) == 1
@@ -551,7 +551,7 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 			fail(resultTransferRefused)
 		}))
 	} else {
-		e.ringLocked(inv, e.cfg.InvitationTimeout)
+		e.ringLocked(e.cfg.InvitationTimeout, inv)
 	}
 	e.log.Info("transfer requested", c.logFields()...)
 	return http.StatusAccepted, operationContextResponse{OperationContext: req.OperationContext}, nil

@@ -30,7 +30,7 @@ func (e *Emulator) getParticipant(rc *restCall) (int, any, *apiError) {
 	if aerr != nil {
 		return 0, nil, aerr
 	}
-	_, p := c.conv.find(rc.rawID)
+	p := c.conv.find(rc.rawID)
 	if p == nil {
 		return 0, nil, errNotFound("Participant not found.")
 	}
@@ -75,7 +75,7 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 		return 0, nil, errBadRequest("SourceCallerIdNumber is required to add a phone number to this call.")
 	}
 	v := c.conv
-	if _, p := v.find(target.RawID); p != nil {
+	if v.find(target.RawID) != nil {
 		return 0, nil, errConflict(subConflict, "%s is already a participant of the call.", target.RawID)
 	}
 	for inv := range v.invites {
@@ -107,7 +107,7 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 	}
 	c.adds[inv.id] = inv
 	v.invites[inv] = true
-	e.ringLocked(inv, timeout)
+	e.ringLocked(timeout, inv)
 	e.log.Info("participant invited", append(c.logFields(), zap.String("invitation_id", inv.id), zap.Duration("invitation_timeout", timeout))...)
 	return http.StatusAccepted, addParticipantResponse{
 		Participant:      callParticipant{Identifier: target},
@@ -172,7 +172,7 @@ func (e *Emulator) removeParticipant(rc *restCall) (int, any, *apiError) {
 		return 0, nil, aerr
 	}
 	v := c.conv
-	if _, p := v.find(target.RawID); p == nil {
+	if v.find(target.RawID) == nil {
 		return 0, nil, errNotFound("Participant not found.")
 	}
 	if v.isApp(target.RawID) {
@@ -215,7 +215,7 @@ func (e *Emulator) muteParticipants(rc *restCall) (int, any, *apiError) {
 	v := c.conv
 	var ps []*participant
 	for _, t := range targets {
-		_, p := v.find(t.RawID)
+		p := v.find(t.RawID)
 		if p == nil {
 			return 0, nil, errNotFound("Participant %s not found.", t.RawID)
 		}
@@ -273,15 +273,15 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 	moved := false
 	for _, t := range targets {
 		tt := t
-		if _, p := src.find(t.RawID); p == nil || src.isApp(t.RawID) {
+		p := src.find(t.RawID)
+		if p == nil || src.isApp(t.RawID) {
 			res := resultMoveNotFound
 			e.emitLocked(c, evMoveParticipantFailed, req.OperationCallbackURI, eventData{Participant: &tt, FromCall: req.FromCall, OperationContext: req.OperationContext, ResultInformation: &res})
 			continue
 		}
-		_, p := src.find(t.RawID)
 		src.removeParticipant(t.RawID)
-		if _, already := dst.find(t.RawID); already == nil {
-			dst.participants = append(dst.participants, p)
+		if dst.find(t.RawID) == nil {
+			dst.join(p)
 		}
 		dst.hadRemote = true
 		moved = true
