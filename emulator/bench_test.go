@@ -59,7 +59,7 @@ func benchDo(b *testing.B, client *http.Client, key []byte, method, url string, 
 // requests per second over loopback, from parallel clients.
 func BenchmarkGetCall(b *testing.B) {
 	srv, key, client, cb := benchEnv(b, 0)
-	body, _ := json.Marshal(map[string]any{"targets": []any{acsUser("8:acs:bench")}, "callbackUri": cb})
+	body, _ := json.Marshal(map[string]any{"targets": []any{acsUser(user("bench"))}, "callbackUri": cb})
 	out := benchDo(b, client, key, http.MethodPost, srv.URL+"/calling/callConnections?api-version="+DefaultAPIVersion, body, http.StatusCreated)
 	var props callConnectionProperties
 	if err := json.Unmarshal(out, &props); err != nil {
@@ -89,7 +89,7 @@ func BenchmarkCreateCall(b *testing.B) {
 	}{{"new-token", 0}, {"token-reuse", time.Second}} {
 		b.Run(bc.name, func(b *testing.B) {
 			srv, key, client, cb := benchEnv(b, bc.reuse)
-			body, _ := json.Marshal(map[string]any{"targets": []any{acsUser("8:acs:bench")}, "callbackUri": cb})
+			body, _ := json.Marshal(map[string]any{"targets": []any{acsUser(user("bench"))}, "callbackUri": cb})
 			url := srv.URL + "/calling/callConnections?api-version=" + DefaultAPIVersion
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -162,7 +162,7 @@ func BenchmarkCreateCallTargets(b *testing.B) {
 			client := &http.Client{Timeout: 30 * time.Second}
 			targets := make([]any, n)
 			for i := range targets {
-				targets[i] = acsUser(fmt.Sprintf("8:acs:t%d", i))
+				targets[i] = acsUser(user(fmt.Sprintf("t%d", i)))
 			}
 			body, _ := json.Marshal(map[string]any{"targets": targets, "callbackUri": sink.URL + "/cb"})
 			base := srv.URL + "/calling/callConnections"

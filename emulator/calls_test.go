@@ -121,7 +121,7 @@ func TestCreateCallOneToOne(t *testing.T) {
 	if p.Identifier.RawID != target || p.Identifier.CommunicationUser.ID != target || p.IsMuted {
 		t.Errorf("participant %+v", p)
 	}
-	status, out, _ = env.do(http.MethodGet, "/calling/callConnections/"+id+"/participants/"+url.PathEscape("8:acs:nobody"), nil)
+	status, out, _ = env.do(http.MethodGet, "/calling/callConnections/"+id+"/participants/"+url.PathEscape(user("nobody")), nil)
 	if status != http.StatusNotFound || !strings.Contains(string(out), `"code":"8522"`) {
 		t.Errorf("unknown participant: %d %s", status, out)
 	}
@@ -163,15 +163,15 @@ func TestCreateCallPSTNNeedsCallerID(t *testing.T) {
 
 func TestCreateGroupCall(t *testing.T) {
 	env := newEnv(t, nil)
-	env.script("8:acs:late", Behavior{AnswerDelay: &Duration{D: 100 * time.Millisecond}})
-	env.script("8:acs:declines", Behavior{Answer: AnswerDecline})
+	env.script(user("late"), Behavior{AnswerDelay: &Duration{D: 100 * time.Millisecond}})
+	env.script(user("declines"), Behavior{Answer: AnswerDecline})
 	props := env.createCall(env.recv.url("/cb"), map[string]any{"sourceCallerIdNumber": map[string]any{"value": "+18888888888"}},
-		phone("+18008008800"), acsUser("8:acs:late"), acsUser("8:acs:declines"))
+		phone("+18008008800"), acsUser(user("late")), acsUser(user("declines")))
 	if len(props.Targets) != 3 {
 		t.Fatalf("targets %+v", props.Targets)
 	}
 	evs := env.recv.waitKinds(props.CallConnectionID, evCallConnected, evParticipantsUpdated, evParticipantsUpdated)
-	if got := participantIDs(t, evs[2]); len(got) != 3 || got[2] != "8:acs:late" {
+	if got := participantIDs(t, evs[2]); len(got) != 3 || got[2] != user("late") {
 		t.Errorf("final participants %v", got)
 	}
 	if evs[2].event.Data["sequenceNumber"].(float64) != 2 {
@@ -192,7 +192,7 @@ func TestCreateCallFailures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.answer, func(t *testing.T) {
-			target := "8:acs:" + tc.answer
+			target := user(tc.answer)
 			env.script(target, Behavior{Answer: tc.answer})
 			props := env.createCall(env.recv.url("/cb"), map[string]any{"operationContext": "op-" + tc.answer}, acsUser(target))
 			evs := env.recv.waitKinds(props.CallConnectionID, evCreateCallFailed, evCallDisconnected)
@@ -214,10 +214,10 @@ func TestCreateCallFailures(t *testing.T) {
 
 func TestHangUpWhileRinging(t *testing.T) {
 	env := newEnv(t, nil)
-	env.script("8:acs:slow", Behavior{Answer: AnswerNoAnswer})
-	props := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:slow"))
+	env.script(user("slow"), Behavior{Answer: AnswerNoAnswer})
+	props := env.createCall(env.recv.url("/cb"), nil, acsUser(user("slow")))
 	status, out, _ := env.do(http.MethodPost, "/calling/callConnections/"+props.CallConnectionID+"/participants:add",
-		map[string]any{"participantToAdd": acsUser("8:acs:x")})
+		map[string]any{"participantToAdd": acsUser(user("x"))})
 	if status != http.StatusBadRequest || !strings.Contains(string(out), `"code":"8501"`) {
 		t.Errorf("add on a connecting call: %d %s", status, out)
 	}
@@ -230,7 +230,7 @@ func TestHangUpWhileRinging(t *testing.T) {
 
 func TestTerminateEndsEveryConnection(t *testing.T) {
 	env := newEnv(t, nil)
-	a := env.createCall(env.recv.url("/a"), nil, acsUser("8:acs:one"), acsUser("8:acs:two"))
+	a := env.createCall(env.recv.url("/a"), nil, acsUser(user("one")), acsUser(user("two")))
 	env.recv.waitKinds(a.CallConnectionID, evCallConnected, evParticipantsUpdated)
 	var b callConnectionProperties
 	env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections:connect", map[string]any{
@@ -296,6 +296,15 @@ func TestConnect(t *testing.T) {
 		t.Errorf("ConnectFailed %d/%d", code, sub)
 	}
 
+	// A server call ID is base64 of a conversation URL: anything else is refused
+	// at once, where an unknown call of the right shape fails later.
+	for _, garbage := range []string{"garbage", "aGVsbG8gd29ybGQ=", "%%%"} {
+		status, out, _ := env.do(http.MethodPost, "/calling/callConnections:connect", map[string]any{
+			"callLocator": map[string]any{"kind": "serverCallLocator", "serverCallId": garbage}, "callbackUri": env.recv.url("/cb"),
+		})
+		wantRefused(t, status, out, http.StatusBadRequest, subInvalidArgument, "callLocator.serverCallId")
+	}
+
 	env.script("locked-room", Behavior{Answer: AnswerDecline})
 	env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections:connect", map[string]any{
 		"callLocator": map[string]any{"kind": "roomCallLocator", "roomId": "locked-room"}, "callbackUri": env.recv.url("/cb"),
@@ -312,9 +321,9 @@ func TestConnect(t *testing.T) {
 
 func TestRemoteHangUpEndsOneToOne(t *testing.T) {
 	env := newEnv(t, nil)
-	props := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:remote"))
+	props := env.createCall(env.recv.url("/cb"), nil, acsUser(user("remote")))
 	env.recv.waitKinds(props.CallConnectionID, evCallConnected, evParticipantsUpdated)
-	status, out := env.control(http.MethodPost, "/emulator/v1/calls/"+props.CallConnectionID+"/participants/8:acs:remote/hangUp", nil)
+	status, out := env.control(http.MethodPost, "/emulator/v1/calls/"+props.CallConnectionID+"/participants/"+user("remote")+"/hangUp", nil)
 	if status != http.StatusNoContent {
 		t.Fatalf("hang up: %d %s", status, out)
 	}

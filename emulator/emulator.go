@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -97,7 +98,11 @@ func New(cfg Config) (*Emulator, error) {
 	for _, n := range cfg.PhoneNumbers {
 		e.ownedPhones[n] = true
 	}
-	e.appIdentity = identifierFromRawID("8:acs:" + cfg.ResourceID + "_" + derivedUUID(cfg.AccessKey, "application"))
+	app, err := parseRawID("8:acs:"+cfg.ResourceID+"_"+derivedUUID(cfg.AccessKey, "application"), false)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: ResourceID %q makes no ACS user ID: %w", cfg.ResourceID, err)
+	}
+	e.appIdentity = app
 	if cfg.BaseURL != "" {
 		b := strings.TrimRight(cfg.BaseURL, "/")
 		e.baseURL.Store(&b)

@@ -1,26 +1,11 @@
 package emulator
 
 import (
-	"fmt"
 	"net/http"
+	"slices"
 
 	"go.uber.org/zap"
 )
-
-func (e *Emulator) checkCallbackURI(field, raw string) *apiError {
-	if _, err := parseCallbackURI(raw, e.cfg.AllowInsecureCallbacks); err != nil {
-		return errBadRequest("The field %s is invalid: %v.", field, err)
-	}
-	return nil
-}
-
-// checkOperationCallbackURI checks an operation's optional callback override.
-func (e *Emulator) checkOperationCallbackURI(raw string) *apiError {
-	if raw == "" {
-		return nil
-	}
-	return e.checkCallbackURI("OperationCallbackUri", raw)
-}
 
 // createCall is POST /calling/callConnections: ring every target; the first
 // to answer connects the call (CallConnected + ParticipantsUpdated); when all
@@ -30,32 +15,26 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if aerr := e.checkCallbackURI("CallbackUri", req.CallbackURI); aerr != nil {
+	var bad violations
+	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.text("sourceDisplayName", "SourceDisplayName", req.SourceDisplayName, maxDisplayNameRunes)
+	targets := createTargets(&bad, req.Targets)
+	self := e.appIdentity
+	if req.Source != nil {
+		if id, ok := bad.acsUser("source.id", req.Source); ok {
+			self = id
+		}
+	}
+	forbidden := e.checkCallerID(&bad, req.SourceCallerIDNumber)
+	if req.SourceCallerIDNumber == nil && slices.ContainsFunc(targets, identifierModel.isPhone) {
+		bad.add("sourceCallerIdNumber", "SourceCallerIdNumber is required to call a phone number.")
+	}
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
-	if len(req.Targets) == 0 {
-		return 0, nil, errBadRequest("The field Targets is required and must not be empty.")
-	}
-	targets := make([]identifierModel, 0, len(req.Targets))
-	seen := map[string]bool{}
-	needsCallerID := false
-	for i := range req.Targets {
-		t, err := normalizeIdentifier(&req.Targets[i], fmt.Sprintf("targets[%d]", i))
-		if err != nil {
-			return 0, nil, errBadRequest("%v.", err)
-		}
-		if seen[t.RawID] {
-			return 0, nil, errBadRequest("targets[%d] repeats %s.", i, t.RawID)
-		}
-		seen[t.RawID] = true
-		needsCallerID = needsCallerID || t.isPhone()
-		targets = append(targets, t)
-	}
-	if req.SourceCallerIDNumber != nil && !validPhoneNumber(req.SourceCallerIDNumber.Value) {
-		return 0, nil, errBadRequest("The field SourceCallerIdNumber is not an E.164 phone number.")
-	}
-	if needsCallerID && req.SourceCallerIDNumber == nil {
-		return 0, nil, errBadRequest("SourceCallerIdNumber is required to call a phone number.")
+	if forbidden != nil {
+		return 0, nil, forbidden
 	}
 
 	e.mu.Lock()
@@ -63,11 +42,7 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	v := e.newConversationLocked()
 	c := e.newConnLocked(v, originCreate, req.CallbackURI, rc.apiVersion)
 	c.operationContext = req.OperationContext
-	c.self = e.appIdentity
-	if req.Source != nil && req.Source.ID != "" {
-		c.self = identifierFromRawID(req.Source.ID)
-	}
-	self := c.self
+	c.self = self
 	c.source = &self
 	c.targets = targets
 	if req.SourceCallerIDNumber != nil {
@@ -112,16 +87,52 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	return http.StatusCreated, c.properties(), nil
 }
 
+// createTargets checks the targets of a create call: 1 to maxCreateTargets
+// identifiers of parties to call, none twice.
+func createTargets(bad *violations, in []identifierModel) []identifierModel {
+	switch {
+	case len(in) == 0:
+		bad.add("targets", "The field Targets is required and must not be empty.")
+		return nil
+	case len(in) > maxCreateTargets:
+		bad.add("targets", "The field Targets has %d identifiers; at most %d are allowed.", len(in), maxCreateTargets)
+		return nil
+	}
+	targets := make([]identifierModel, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for i := range in {
+		f := indexed("targets", i)
+		t, ok := bad.identifier(f, &in[i], newParty)
+		if !ok {
+			continue
+		}
+		if seen[t.RawID] {
+			bad.add(f, "The field %s repeats %s.", f, t.RawID)
+			continue
+		}
+		seen[t.RawID] = true
+		targets = append(targets, t)
+	}
+	return targets
+}
+
 // answerCall is POST /calling/callConnections:answer.
 func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	var req answerCallRequest
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.IncomingCallContext == "" {
-		return 0, nil, errBadRequest("The field IncomingCallContext is required.")
+	var bad violations
+	bad.incomingCallContext(req.IncomingCallContext)
+	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	answeredBy := e.appIdentity
+	if req.AnsweredBy != nil {
+		if id, ok := bad.acsUser("answeredBy.id", req.AnsweredBy); ok {
+			answeredBy = id
+		}
 	}
-	if aerr := e.checkCallbackURI("CallbackUri", req.CallbackURI); aerr != nil {
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
 
@@ -129,7 +140,7 @@ func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	defer e.unlockAndFlush()
 	in, ok := e.contexts[req.IncomingCallContext]
 	if !ok {
-		return 0, nil, errBadRequest("The field IncomingCallContext is invalid.")
+		return 0, nil, errUnknownIncomingCall()
 	}
 	switch in.state {
 	case incomingAnswered, incomingRejected, incomingRedirected:
@@ -148,10 +159,7 @@ func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	if in.to.isPhone() {
 		c.answeredFor = in.to.phone()
 	}
-	c.answeredBy = &communicationUserModel{ID: e.appIdentity.RawID}
-	if req.AnsweredBy != nil && req.AnsweredBy.ID != "" {
-		c.answeredBy = &communicationUserModel{ID: req.AnsweredBy.ID}
-	}
+	c.answeredBy = &communicationUserModel{ID: answeredBy.RawID}
 	props := c.properties()
 
 	if in.state != incomingRinging {
@@ -194,11 +202,13 @@ func (e *Emulator) rejectCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.IncomingCallContext == "" {
-		return 0, nil, errBadRequest("The field IncomingCallContext is required.")
-	}
+	var bad violations
+	bad.incomingCallContext(req.IncomingCallContext)
 	if !rejectReasons[req.CallRejectReason] {
-		return 0, nil, errBadRequest("The field CallRejectReason must be one of none, busy, forbidden.")
+		bad.add("callRejectReason", "The field CallRejectReason must be one of none, busy, forbidden.")
+	}
+	if aerr := bad.err(); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
@@ -221,12 +231,11 @@ func (e *Emulator) redirectCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.IncomingCallContext == "" {
-		return 0, nil, errBadRequest("The field IncomingCallContext is required.")
-	}
-	target, err := normalizeIdentifier(req.Target, "target")
-	if err != nil {
-		return 0, nil, errBadRequest("%v.", err)
+	var bad violations
+	bad.incomingCallContext(req.IncomingCallContext)
+	target, _ := bad.identifier("target", req.Target, newParty)
+	if aerr := bad.err(); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
@@ -255,7 +264,7 @@ func (e *Emulator) redirectCall(rc *restCall) (int, any, *apiError) {
 func (e *Emulator) ringingIncomingLocked(token string) (*incomingCall, *apiError) {
 	in, ok := e.contexts[token]
 	if !ok {
-		return nil, errBadRequest("The field IncomingCallContext is invalid.")
+		return nil, errUnknownIncomingCall()
 	}
 	switch in.state {
 	case incomingRinging:
@@ -265,6 +274,12 @@ func (e *Emulator) ringingIncomingLocked(token string) (*incomingCall, *apiError
 	default:
 		return nil, errConflict(subConflict, "The incoming call was already %s.", in.state)
 	}
+}
+
+// errUnknownIncomingCall answers a well-formed incomingCallContext that no
+// incoming call of this emulator issued.
+func errUnknownIncomingCall() *apiError {
+	return errInvalid("incomingCallContext", "The field IncomingCallContext is invalid.")
 }
 
 // postIncomingInBackground delivers an IncomingCall outside any request; Close
@@ -291,15 +306,11 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if aerr := e.checkCallbackURI("CallbackUri", req.CallbackURI); aerr != nil {
-		return 0, nil, aerr
-	}
-	loc := req.CallLocator
-	if loc == nil {
-		return 0, nil, errBadRequest("The field CallLocator is required.")
-	}
-	kind, id, aerr := locatorID(loc)
-	if aerr != nil {
+	var bad violations
+	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	kind, id := bad.locator(req.CallLocator)
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
 
@@ -309,14 +320,14 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	var failure *resultInformation
 	var failAfter = e.cfg.AnswerDelay
 	switch kind {
-	case "serverCallLocator":
+	case locatorServerCall:
 		v = e.convs[id]
 		if v == nil || v.ended {
 			failure = &resultCallNotFound
 			failAfter = 0
 		}
 	default:
-		key := map[string]string{"groupCallLocator": "group:", "roomCallLocator": "room:"}[kind] + id
+		key := map[string]string{locatorGroupCall: "group:", locatorRoom: "room:"}[kind] + id
 		b := e.behaviorLocked(id)
 		failAfter = e.answerDelayLocked(b)
 		switch b.Answer {
@@ -342,7 +353,7 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 		// A connection that never joins: it exists so the failure event
 		// has a call connection to be about.
 		v = &conversation{serverCallID: id, correlationID: newUUID(), invites: map[*invitation]bool{}, ended: true}
-		if kind != "serverCallLocator" {
+		if kind != locatorServerCall {
 			v.serverCallID = newServerCallID()
 		}
 	}
@@ -374,35 +385,6 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	})
 	e.log.Info("call connect requested", append(c.logFields(), zap.String("locator_kind", kind))...)
 	return http.StatusOK, props, nil
-}
-
-func locatorID(loc *callLocator) (string, string, *apiError) {
-	kind := loc.Kind
-	if kind == "" {
-		switch {
-		case loc.ServerCallID != "":
-			kind = "serverCallLocator"
-		case loc.GroupCallID != "":
-			kind = "groupCallLocator"
-		case loc.RoomID != "":
-			kind = "roomCallLocator"
-		}
-	}
-	var id string
-	switch kind {
-	case "serverCallLocator":
-		id = loc.ServerCallID
-	case "groupCallLocator":
-		id = loc.GroupCallID
-	case "roomCallLocator":
-		id = loc.RoomID
-	default:
-		return "", "", errBadRequest("The field CallLocator.Kind must be groupCallLocator, serverCallLocator or roomCallLocator.")
-	}
-	if id == "" {
-		return "", "", errBadRequest("The call locator of kind %s has no ID.", kind)
-	}
-	return kind, id, nil
 }
 
 // getCall is GET /calling/callConnections/{id}.
@@ -458,20 +440,23 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	target, err := normalizeIdentifier(req.TargetParticipant, "targetParticipant")
-	if err != nil {
-		return 0, nil, errBadRequest("%v.", err)
-	}
-	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
-		return 0, nil, aerr
-	}
+	var bad violations
+	target, _ := bad.identifier("targetParticipant", req.TargetParticipant, newParty)
 	var transferee *identifierModel
 	if req.Transferee != nil {
-		t, err := normalizeIdentifier(req.Transferee, "transferee")
-		if err != nil {
-			return 0, nil, errBadRequest("%v.", err)
+		if t, ok := bad.identifier("transferee", req.Transferee, existingParty); ok {
+			transferee = &t
 		}
-		transferee = &t
+	}
+	bad.callbackURI("operationCallbackUri", "OperationCallbackUri", req.OperationCallbackURI, false, e.cfg.AllowInsecureCallbacks)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.customContext("customCallingContext", req.CustomCallingContext)
+	forbidden := e.checkCallerID(&bad, req.SourceCallerIDNumber)
+	if aerr := bad.err(); aerr != nil {
+		return 0, nil, aerr
+	}
+	if forbidden != nil {
+		return 0, nil, forbidden
 	}
 
 	e.mu.Lock()
@@ -490,7 +475,7 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 	remotes := v.remotes()
 	if transferee == nil {
 		if len(remotes) != 1 {
-			return 0, nil, errBadRequest("The field Transferee is required when the call has %d other participants.", len(remotes))
+			return 0, nil, errInvalid("transferee", "The field Transferee is required when the call has %d other participants.", len(remotes))
 		}
 		t := remotes[0].id
 		transferee = &t
@@ -498,7 +483,7 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 		return 0, nil, errNotFound("Transferee %s is not a participant of the call.", transferee.RawID)
 	}
 	if v.find(target.RawID) != nil {
-		return 0, nil, errBadRequest("The transfer target is already in the call.")
+		return 0, nil, errInvalid("targetParticipant", "The transfer target is already in the call.")
 	}
 	oneToOne := len(remotes) == 1
 

@@ -10,7 +10,7 @@ import (
 func targetsOf(n int) []map[string]any {
 	out := make([]map[string]any, n)
 	for i := range out {
-		out[i] = acsUser(fmt.Sprintf("8:acs:t%d", i))
+		out[i] = acsUser(user(fmt.Sprintf("t%d", i)))
 	}
 	return out
 }

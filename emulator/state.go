@@ -99,6 +99,12 @@ func (v *conversation) remotes() []*participant {
 	return out
 }
 
+// invitedRemotes counts the remote participants in v and being invited to
+// it: what maxCallParticipants bounds.
+func (v *conversation) invitedRemotes() int {
+	return len(v.remotes()) + len(v.invites)
+}
+
 func (v *conversation) roster() []callParticipant {
 	out := make([]callParticipant, 0, len(v.participants))
 	for _, p := range v.participants {
