@@ -30,6 +30,7 @@ const (
 	subConflict         = "8519"
 	subTransferConflict = "8607"
 	subNotImplemented   = "8520"
+	subForbidden        = "7504"
 )
 
 // errInvalid is the 400 of one bad request field, at target (its JSON path).
@@ -59,6 +60,11 @@ func errUnauthorized() *apiError {
 	// The service's answer to a bad HMAC or token; it says nothing about why,
 	// so neither do we (the reason is logged at debug level).
 	return &apiError{status: http.StatusUnauthorized, code: "Denied", message: "Denied by the resource provider."}
+}
+
+func errForbidden(target, format string, args ...any) *apiError {
+	msg := fmt.Sprintf(format, args...)
+	return &apiError{status: http.StatusForbidden, code: subForbidden, message: msg, details: []fieldError{{Message: msg, Target: target}}}
 }
 
 func errTooLarge() *apiError {

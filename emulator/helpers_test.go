@@ -51,7 +51,8 @@ func newEnv(t *testing.T, mutate func(*Config)) *testEnv {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	cfg := Config{AccessKey: key, AnswerDelay: 5 * time.Millisecond, CallbackRetryBackoff: 20 * time.Millisecond, signingKey: testSigningKey(t)}
+	cfg := Config{AccessKey: key, AnswerDelay: 5 * time.Millisecond, CallbackRetryBackoff: 20 * time.Millisecond,
+		PhoneNumbers: testCallerIDs, signingKey: testSigningKey(t)}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -162,6 +163,9 @@ const testResource = "4f5b6c7d-0000-4000-8000-00000000c0de"
 
 // user is the raw ID of the ACS user name of testResource.
 func user(name string) string { return "8:acs:" + testResource + "_" + name }
+
+// testCallerIDs are the numbers the tests' resource owns.
+var testCallerIDs = []string{"+18001234567", "+18888888888", "+16044561234"}
 
 func acsUser(id string) map[string]any {
 	return map[string]any{"kind": "communicationUser", "rawId": id, "communicationUser": map[string]string{"id": id}}

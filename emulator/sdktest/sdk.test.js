@@ -523,7 +523,7 @@ test("errors: unknown call, bad input, wrong state", async () => {
   await waitKind(res.callConnectionProperties.callConnectionId, "CallDisconnected");
 });
 
-test("refused requests: details name the field", async () => {
+test("refused requests: details name the field; a caller ID the resource does not own is 403", async () => {
   for (const [bad, target] of [
     [acs("8:acs:"), "targets[0].communicationUser.id"],
     [acs(user("x") + "\n"), "targets[0].communicationUser.id"],
@@ -540,6 +540,15 @@ test("refused requests: details name the field", async () => {
       return true;
     });
   }
+  await assert.rejects(
+    client.createCall({ targetParticipant: pstn("+16471234567"), sourceCallIdNumber: pstn("+15550001111") }, cb()),
+    (err) => {
+      assert.equal(err.statusCode, 403, err.message);
+      assert.equal(err.code, "7504");
+      assert.equal(err.response.parsedBody.error.details[0].target, "sourceCallerIdNumber.value");
+      return true;
+    },
+  );
   await expectRestError(client.connectCall({ kind: "serverCallLocator", id: "garbage" }, cb()), 400, "8523");
 });
 
