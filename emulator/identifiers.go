@@ -82,6 +82,34 @@ func (v *violations) identifier(target string, in *identifierModel, anon bool) (
 	return out, true
 }
 
+// identifiers checks an array of identifiers (create call's targets, the
+// targetParticipants of mute and move): 1 to max of them, none twice.
+func (v *violations) identifiers(field, name string, in []identifierModel, max int, anon bool) []identifierModel {
+	switch {
+	case len(in) == 0:
+		v.add(field, "The field %s is required and must not be empty.", name)
+		return nil
+	case len(in) > max:
+		v.add(field, "The field %s has %d identifiers; at most %d are allowed.", name, len(in), max)
+		return nil
+	}
+	out := make([]identifierModel, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for i := range in {
+		target := indexed(field, i)
+		id, ok := v.identifier(target, &in[i], anon)
+		switch {
+		case !ok:
+		case seen[id.RawID]:
+			v.add(target, "The field %s repeats %s.", target, id.RawID)
+		default:
+			seen[id.RawID] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // normalizeIdentifier resolves an identifier of a request. Every string in it
 // is an ID string (at most maxIdentifierBytes, no control character); a kind
 // object is turned into its raw ID and that must parse back to the same kind,

@@ -19,7 +19,7 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
 	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
 	bad.text("sourceDisplayName", "SourceDisplayName", req.SourceDisplayName, maxDisplayNameRunes)
-	targets := createTargets(&bad, req.Targets)
+	targets := bad.identifiers("targets", "Targets", req.Targets, maxCreateTargets, newParty)
 	self := e.appIdentity
 	if req.Source != nil {
 		if id, ok := bad.acsUser("source.id", req.Source); ok {
@@ -30,11 +30,8 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	if req.SourceCallerIDNumber == nil && slices.ContainsFunc(targets, identifierModel.isPhone) {
 		bad.add("sourceCallerIdNumber", "SourceCallerIdNumber is required to call a phone number.")
 	}
-	if aerr := bad.err(); aerr != nil {
+	if aerr := bad.refuse(forbidden); aerr != nil {
 		return 0, nil, aerr
-	}
-	if forbidden != nil {
-		return 0, nil, forbidden
 	}
 
 	e.mu.Lock()
@@ -85,35 +82,6 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	e.ringLocked(e.cfg.InvitationTimeout, invs...)
 	e.log.Info("call created", append(c.logFields(), zap.Int("targets", len(targets)))...)
 	return http.StatusCreated, c.properties(), nil
-}
-
-// createTargets checks the targets of a create call: 1 to maxCreateTargets
-// identifiers of parties to call, none twice.
-func createTargets(bad *violations, in []identifierModel) []identifierModel {
-	switch {
-	case len(in) == 0:
-		bad.add("targets", "The field Targets is required and must not be empty.")
-		return nil
-	case len(in) > maxCreateTargets:
-		bad.add("targets", "The field Targets has %d identifiers; at most %d are allowed.", len(in), maxCreateTargets)
-		return nil
-	}
-	targets := make([]identifierModel, 0, len(in))
-	seen := make(map[string]bool, len(in))
-	for i := range in {
-		f := indexed("targets", i)
-		t, ok := bad.identifier(f, &in[i], newParty)
-		if !ok {
-			continue
-		}
-		if seen[t.RawID] {
-			bad.add(f, "The field %s repeats %s.", f, t.RawID)
-			continue
-		}
-		seen[t.RawID] = true
-		targets = append(targets, t)
-	}
-	return targets
 }
 
 // answerCall is POST /calling/callConnections:answer.
@@ -448,15 +416,10 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 			transferee = &t
 		}
 	}
-	bad.callbackURI("operationCallbackUri", "OperationCallbackUri", req.OperationCallbackURI, false, e.cfg.AllowInsecureCallbacks)
-	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
 	bad.customContext("customCallingContext", req.CustomCallingContext)
-	forbidden := e.checkCallerID(&bad, req.SourceCallerIDNumber)
-	if aerr := bad.err(); aerr != nil {
+	if aerr := bad.refuse(e.checkCallerID(&bad, req.SourceCallerIDNumber)); aerr != nil {
 		return 0, nil, aerr
-	}
-	if forbidden != nil {
-		return 0, nil, forbidden
 	}
 
 	e.mu.Lock()

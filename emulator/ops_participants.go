@@ -55,16 +55,11 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 			timeout = time.Duration(s) * time.Second
 		}
 	}
-	bad.callbackURI("operationCallbackUri", "OperationCallbackUri", req.OperationCallbackURI, false, e.cfg.AllowInsecureCallbacks)
-	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
 	bad.text("sourceDisplayName", "SourceDisplayName", req.SourceDisplayName, maxDisplayNameRunes)
 	bad.customContext("customCallingContext", req.CustomCallingContext)
-	forbidden := e.checkCallerID(&bad, req.SourceCallerIDNumber)
-	if aerr := bad.err(); aerr != nil {
+	if aerr := bad.refuse(e.checkCallerID(&bad, req.SourceCallerIDNumber)); aerr != nil {
 		return 0, nil, aerr
-	}
-	if forbidden != nil {
-		return 0, nil, forbidden
 	}
 
 	e.mu.Lock()
@@ -130,8 +125,7 @@ func (e *Emulator) cancelAddParticipant(rc *restCall) (int, any, *apiError) {
 	}
 	var bad violations
 	bad.id("invitationId", "InvitationId", req.InvitationID, maxInvitationIDBytes, true)
-	bad.callbackURI("operationCallbackUri", "OperationCallbackUri", req.OperationCallbackURI, false, e.cfg.AllowInsecureCallbacks)
-	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
 	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
@@ -167,8 +161,7 @@ func (e *Emulator) removeParticipant(rc *restCall) (int, any, *apiError) {
 	}
 	var bad violations
 	target, _ := bad.identifier("participantToRemove", req.ParticipantToRemove, existingParty)
-	bad.callbackURI("operationCallbackUri", "OperationCallbackUri", req.OperationCallbackURI, false, e.cfg.AllowInsecureCallbacks)
-	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
 	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
@@ -200,7 +193,7 @@ func (e *Emulator) muteParticipants(rc *restCall) (int, any, *apiError) {
 		return 0, nil, aerr
 	}
 	var bad violations
-	targets := participantTargets(&bad, req.TargetParticipants)
+	targets := bad.identifiers("targetParticipants", "TargetParticipants", req.TargetParticipants, maxCallParticipants, existingParty)
 	for i, t := range targets {
 		if len(targets) == len(req.TargetParticipants) && !t.isCommunicationUser() {
 			bad.add(indexed("targetParticipants", i), "Only Azure Communication Services users can be muted; %s is a %s.", t.RawID, t.Kind)
@@ -245,9 +238,8 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 	}
 	var bad violations
 	bad.id("fromCall", "FromCall", req.FromCall, maxCallConnectionIDBytes, true)
-	targets := participantTargets(&bad, req.TargetParticipants)
-	bad.callbackURI("operationCallbackUri", "OperationCallbackUri", req.OperationCallbackURI, false, e.cfg.AllowInsecureCallbacks)
-	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	targets := bad.identifiers("targetParticipants", "TargetParticipants", req.TargetParticipants, maxCallParticipants, existingParty)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
 	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
@@ -297,26 +289,6 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 		e.checkConversationLocked(src, resultOthersLeft)
 	}
 	return http.StatusAccepted, moveParticipantsResponse{Participants: dst.roster(), OperationContext: req.OperationContext, FromCall: req.FromCall}, nil
-}
-
-// participantTargets checks the targetParticipants of mute and move: 1 to
-// maxCallParticipants identifiers of participants in a call.
-func participantTargets(bad *violations, in []identifierModel) []identifierModel {
-	switch {
-	case len(in) == 0:
-		bad.add("targetParticipants", "The field TargetParticipants is required.")
-		return nil
-	case len(in) > maxCallParticipants:
-		bad.add("targetParticipants", "The field TargetParticipants has %d identifiers; a call has at most %d participants.", len(in), maxCallParticipants)
-		return nil
-	}
-	targets := make([]identifierModel, 0, len(in))
-	for i := range in {
-		if t, ok := bad.identifier(indexed("targetParticipants", i), &in[i], existingParty); ok {
-			targets = append(targets, t)
-		}
-	}
-	return targets
 }
 
 // errCallFull refuses a participant past maxCallParticipants. ACS documents

@@ -27,6 +27,22 @@ func (v violations) err() *apiError {
 	return &apiError{status: http.StatusBadRequest, code: subInvalidArgument, message: v[0].Message, details: v}
 }
 
+// refuse is the answer to a request with violations (400) or, failing
+// that, forbidden (403): what is malformed is said before what is not allowed.
+func (v violations) refuse(forbidden *apiError) *apiError {
+	if aerr := v.err(); aerr != nil {
+		return aerr
+	}
+	return forbidden
+}
+
+// operation checks what every mid-call operation may carry: a callback URI
+// of its own and an operation context.
+func (v *violations) operation(callbackURI, context string, allowInsecure bool) {
+	v.callbackURI("operationCallbackUri", "OperationCallbackUri", callbackURI, false, allowInsecure)
+	v.text("operationContext", "OperationContext", context, maxOperationContextRunes)
+}
+
 // text checks an optional free-text field against a length in code points.
 func (v *violations) text(target, name, s string, maxRunes int) {
 	if n := utf8.RuneCountInString(s); n > maxRunes {
