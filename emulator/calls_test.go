@@ -70,6 +70,10 @@ func TestCreateCallOneToOne(t *testing.T) {
 	if props["callConnectionState"] != "connecting" || props["callbackUri"] != env.recv.url("/cb") || len(id) != 36 {
 		t.Fatalf("create answer %s", out)
 	}
+	// The service sends the display name of a created call even when empty.
+	if name, ok := props["sourceDisplayName"]; !ok || name != "" {
+		t.Errorf("sourceDisplayName %v (present: %v), want \"\"", name, ok)
+	}
 	for _, f := range []string{"serverCallId", "correlationId", "source", "targets"} {
 		if _, ok := props[f]; !ok {
 			t.Errorf("create answer lacks %s: %s", f, out)
@@ -101,6 +105,9 @@ func TestCreateCallOneToOne(t *testing.T) {
 
 	var got callConnectionProperties
 	env.mustDo(http.StatusOK, http.MethodGet, "/calling/callConnections/"+id, nil, &got)
+	if got.SourceDisplayName == nil {
+		t.Errorf("get call lacks sourceDisplayName")
+	}
 	if got.CallConnectionState != stateConnected || got.CallConnectionID != id {
 		t.Errorf("get call %+v", got)
 	}
@@ -114,7 +121,7 @@ func TestCreateCallOneToOne(t *testing.T) {
 	if p.Identifier.RawID != target || p.Identifier.CommunicationUser.ID != target || p.IsMuted {
 		t.Errorf("participant %+v", p)
 	}
-	status, out, _ = env.do(http.MethodGet, "/calling/callConnections/"+id+"/participants/"+url.PathEscape("8:acs:nobody"), nil)
+	status, out, _ = env.do(http.MethodGet, "/calling/callConnections/"+id+"/participants/"+url.PathEscape(user("nobody")), nil)
 	if status != http.StatusNotFound || !strings.Contains(string(out), `"code":"8522"`) {
 		t.Errorf("unknown participant: %d %s", status, out)
 	}
@@ -145,7 +152,7 @@ func TestCreateCallPSTNNeedsCallerID(t *testing.T) {
 	props := env.createCall(env.recv.url("/cb"), map[string]any{
 		"sourceCallerIdNumber": map[string]any{"value": "+18001234567"}, "sourceDisplayName": "Contoso",
 	}, phone("+16471234567"))
-	if props.SourceCallerIDNumber == nil || props.SourceCallerIDNumber.Value != "+18001234567" || props.SourceDisplayName != "Contoso" {
+	if props.SourceCallerIDNumber == nil || props.SourceCallerIDNumber.Value != "+18001234567" || props.SourceDisplayName == nil || *props.SourceDisplayName != "Contoso" {
 		t.Errorf("props %+v", props)
 	}
 	evs := env.recv.waitKinds(props.CallConnectionID, evCallConnected, evParticipantsUpdated)
@@ -156,15 +163,15 @@ func TestCreateCallPSTNNeedsCallerID(t *testing.T) {
 
 func TestCreateGroupCall(t *testing.T) {
 	env := newEnv(t, nil)
-	env.script("8:acs:late", Behavior{AnswerDelay: &Duration{D: 100 * time.Millisecond}})
-	env.script("8:acs:declines", Behavior{Answer: AnswerDecline})
+	env.script(user("late"), Behavior{AnswerDelay: &Duration{D: 100 * time.Millisecond}})
+	env.script(user("declines"), Behavior{Answer: AnswerDecline})
 	props := env.createCall(env.recv.url("/cb"), map[string]any{"sourceCallerIdNumber": map[string]any{"value": "+18888888888"}},
-		phone("+18008008800"), acsUser("8:acs:late"), acsUser("8:acs:declines"))
+		phone("+18008008800"), acsUser(user("late")), acsUser(user("declines")))
 	if len(props.Targets) != 3 {
 		t.Fatalf("targets %+v", props.Targets)
 	}
 	evs := env.recv.waitKinds(props.CallConnectionID, evCallConnected, evParticipantsUpdated, evParticipantsUpdated)
-	if got := participantIDs(t, evs[2]); len(got) != 3 || got[2] != "8:acs:late" {
+	if got := participantIDs(t, evs[2]); len(got) != 3 || got[2] != user("late") {
 		t.Errorf("final participants %v", got)
 	}
 	if evs[2].event.Data["sequenceNumber"].(float64) != 2 {
@@ -185,7 +192,7 @@ func TestCreateCallFailures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.answer, func(t *testing.T) {
-			target := "8:acs:" + tc.answer
+			target := user(tc.answer)
 			env.script(target, Behavior{Answer: tc.answer})
 			props := env.createCall(env.recv.url("/cb"), map[string]any{"operationContext": "op-" + tc.answer}, acsUser(target))
 			evs := env.recv.waitKinds(props.CallConnectionID, evCreateCallFailed, evCallDisconnected)
@@ -207,10 +214,10 @@ func TestCreateCallFailures(t *testing.T) {
 
 func TestHangUpWhileRinging(t *testing.T) {
 	env := newEnv(t, nil)
-	env.script("8:acs:slow", Behavior{Answer: AnswerNoAnswer})
-	props := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:slow"))
+	env.script(user("slow"), Behavior{Answer: AnswerNoAnswer})
+	props := env.createCall(env.recv.url("/cb"), nil, acsUser(user("slow")))
 	status, out, _ := env.do(http.MethodPost, "/calling/callConnections/"+props.CallConnectionID+"/participants:add",
-		map[string]any{"participantToAdd": acsUser("8:acs:x")})
+		map[string]any{"participantToAdd": acsUser(user("x"))})
 	if status != http.StatusBadRequest || !strings.Contains(string(out), `"code":"8501"`) {
 		t.Errorf("add on a connecting call: %d %s", status, out)
 	}
@@ -223,8 +230,8 @@ func TestHangUpWhileRinging(t *testing.T) {
 
 func TestTerminateEndsEveryConnection(t *testing.T) {
 	env := newEnv(t, nil)
-	a := env.createCall(env.recv.url("/a"), nil, acsUser("8:acs:one"), acsUser("8:acs:two"))
-	env.recv.waitFor(a.CallConnectionID, "two joins", func(evs []received) bool { return len(evs) >= 3 })
+	a := env.createCall(env.recv.url("/a"), nil, acsUser(user("one")), acsUser(user("two")))
+	env.recv.waitKinds(a.CallConnectionID, evCallConnected, evParticipantsUpdated)
 	var b callConnectionProperties
 	env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections:connect", map[string]any{
 		"callLocator": map[string]any{"kind": "serverCallLocator", "serverCallId": a.ServerCallID},
@@ -235,13 +242,29 @@ func TestTerminateEndsEveryConnection(t *testing.T) {
 	}
 	env.recv.waitKinds(b.CallConnectionID, evCallConnected, evParticipantsUpdated)
 	env.mustDo(http.StatusNoContent, http.MethodPost, "/calling/callConnections/"+a.CallConnectionID+":terminate", nil, nil)
-	for _, id := range []string{a.CallConnectionID, b.CallConnectionID} {
+	// The connection that terminated gets 7000; the other learns that the
+	// conversation ended (5001), as the two legs of the live sample do.
+	for id, want := range map[string]resultInformation{a.CallConnectionID: resultEndedByAPI, b.CallConnectionID: resultConversationEnded} {
 		evs := env.recv.waitFor(id, "CallDisconnected", func(evs []received) bool {
 			return len(evs) > 0 && evs[len(evs)-1].kind() == evCallDisconnected
 		})
-		if code, sub := resultOf(t, evs[len(evs)-1]); code != 200 || sub != 7000 {
-			t.Errorf("result %d/%d", code, sub)
-		}
+		checkResult(t, evs[len(evs)-1], want)
+	}
+}
+
+// checkResult checks an event's whole resultInformation.
+func checkResult(t *testing.T, ev received, want resultInformation) {
+	t.Helper()
+	var got struct {
+		Data struct {
+			ResultInformation resultInformation `json:"resultInformation"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(ev.raw, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Data.ResultInformation != want {
+		t.Errorf("%s result %+v, want %+v", ev.kind(), got.Data.ResultInformation, want)
 	}
 }
 
@@ -273,6 +296,15 @@ func TestConnect(t *testing.T) {
 		t.Errorf("ConnectFailed %d/%d", code, sub)
 	}
 
+	// A server call ID is base64 of a conversation URL: anything else is refused
+	// at once, where an unknown call of the right shape fails later.
+	for _, garbage := range []string{"garbage", "aGVsbG8gd29ybGQ=", "%%%"} {
+		status, out, _ := env.do(http.MethodPost, "/calling/callConnections:connect", map[string]any{
+			"callLocator": map[string]any{"kind": "serverCallLocator", "serverCallId": garbage}, "callbackUri": env.recv.url("/cb"),
+		})
+		wantRefused(t, status, out, http.StatusBadRequest, subInvalidArgument, "callLocator.serverCallId")
+	}
+
 	env.script("locked-room", Behavior{Answer: AnswerDecline})
 	env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections:connect", map[string]any{
 		"callLocator": map[string]any{"kind": "roomCallLocator", "roomId": "locked-room"}, "callbackUri": env.recv.url("/cb"),
@@ -289,9 +321,9 @@ func TestConnect(t *testing.T) {
 
 func TestRemoteHangUpEndsOneToOne(t *testing.T) {
 	env := newEnv(t, nil)
-	props := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:remote"))
+	props := env.createCall(env.recv.url("/cb"), nil, acsUser(user("remote")))
 	env.recv.waitKinds(props.CallConnectionID, evCallConnected, evParticipantsUpdated)
-	status, out := env.control(http.MethodPost, "/emulator/v1/calls/"+props.CallConnectionID+"/participants/8:acs:remote/hangUp", nil)
+	status, out := env.control(http.MethodPost, "/emulator/v1/calls/"+props.CallConnectionID+"/participants/"+user("remote")+"/hangUp", nil)
 	if status != http.StatusNoContent {
 		t.Fatalf("hang up: %d %s", status, out)
 	}
@@ -299,7 +331,6 @@ func TestRemoteHangUpEndsOneToOne(t *testing.T) {
 	if got := participantIDs(t, evs[2]); len(got) != 1 {
 		t.Errorf("participants after hang up %v", got)
 	}
-	if code, sub := resultOf(t, evs[3]); code != 200 || sub != 0 {
-		t.Errorf("CallDisconnected %d/%d", code, sub)
-	}
+	checkResult(t, evs[3], resultInformation{Code: 200, SubCode: 5002,
+		Message: "The conversation has ended as all other participants have left the call.. DiagCode: 0#5002.@"})
 }

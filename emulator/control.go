@@ -5,9 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -24,20 +25,25 @@ func writeControlError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, controlError{Error: msg})
 }
 
-func decodeControl(r *http.Request, v any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxRequestBody))
-	if err != nil {
-		return errors.New("the request body could not be read")
+// decodeControl reads a control API body into v; on failure it answers and
+// returns false.
+func decodeControl(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, aerr := readBody(w, r)
+	if aerr != nil {
+		writeControlError(w, aerr.status, aerr.message)
+		return false
 	}
 	if len(body) == 0 {
-		return errors.New("a JSON body is required")
+		writeControlError(w, http.StatusBadRequest, "a JSON body is required")
+		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return err
+		writeControlError(w, http.StatusBadRequest, err.Error())
+		return false
 	}
-	return nil
+	return true
 }
 
 func (e *Emulator) controlRoutes(mux *http.ServeMux) {
@@ -91,8 +97,7 @@ func (e *Emulator) ctlListEndpoints(w http.ResponseWriter, _ *http.Request) {
 
 func (e *Emulator) ctlPutEndpoint(w http.ResponseWriter, r *http.Request) {
 	var b Behavior
-	if err := decodeControl(r, &b); err != nil {
-		writeControlError(w, http.StatusBadRequest, err.Error())
+	if !decodeControl(w, r, &b) {
 		return
 	}
 	if err := b.validate(); err != nil {
@@ -164,8 +169,7 @@ type IncomingCallResult struct {
 
 func (e *Emulator) ctlIncomingCall(w http.ResponseWriter, r *http.Request) {
 	var req IncomingCallRequest
-	if err := decodeControl(r, &req); err != nil {
-		writeControlError(w, http.StatusBadRequest, err.Error())
+	if !decodeControl(w, r, &req) {
 		return
 	}
 	res, status, err := e.RaiseIncomingCall(r.Context(), req)
@@ -184,16 +188,30 @@ func (e *Emulator) RaiseIncomingCall(ctx context.Context, req IncomingCallReques
 	if req.From == "" || req.To == "" {
 		return IncomingCallResult{}, http.StatusBadRequest, errors.New("from and to are required raw IDs")
 	}
+	// The caller may have withheld its number; the callee is a party ACS
+	// could ring, held to the REST API's rules.
+	from, err := parseRawID(controlRawID(req.From), existingParty)
+	if err != nil {
+		return IncomingCallResult{}, http.StatusBadRequest, fmt.Errorf("from %w", err)
+	}
+	to, err := parseRawID(controlRawID(req.To), newParty)
+	if err != nil {
+		return IncomingCallResult{}, http.StatusBadRequest, fmt.Errorf("to %w", err)
+	}
 	webhook := req.Webhook
 	if webhook != "" {
 		if _, err := parseCallbackURI(webhook, true); err != nil {
 			return IncomingCallResult{}, http.StatusBadRequest, errors.New("webhook " + err.Error())
 		}
 	}
-	from, to := identifierFromRawID(req.From), identifierFromRawID(req.To)
 	var custom *customCallingContext
 	if req.CustomContext != nil {
 		custom = &customCallingContext{SipHeaders: req.CustomContext.SipHeaders, VoipHeaders: req.CustomContext.VoipHeaders}
+		var bad violations
+		bad.customContext("customContext", custom)
+		if len(bad) > 0 {
+			return IncomingCallResult{}, http.StatusBadRequest, errors.New(bad[0].Message)
+		}
 	}
 	e.mu.Lock()
 	if webhook == "" {
@@ -338,10 +356,7 @@ func (e *Emulator) ctlGetCall(w http.ResponseWriter, r *http.Request) {
 // get ParticipantsUpdated, and a call left with no remote participant ends
 // (CallDisconnected).
 func (e *Emulator) ctlParticipantHangUp(w http.ResponseWriter, r *http.Request) {
-	rawID := r.PathValue("rawId")
-	if id := identifierFromRawID(rawID); id.RawID != rawID {
-		rawID = id.RawID // "+1..." shorthand for "4:+1..."
-	}
+	rawID := controlRawID(r.PathValue("rawId"))
 	e.mu.Lock()
 	defer e.unlockAndFlush()
 	c, ok := e.calls[r.PathValue("id")]
@@ -350,7 +365,7 @@ func (e *Emulator) ctlParticipantHangUp(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	v := c.conv
-	if _, p := v.find(rawID); p == nil {
+	if v.find(rawID) == nil {
 		writeControlError(w, http.StatusNotFound, "no such participant in the call")
 		return
 	}
@@ -361,8 +376,16 @@ func (e *Emulator) ctlParticipantHangUp(w http.ResponseWriter, r *http.Request) 
 	v.removeParticipant(rawID)
 	e.log.Info("remote participant hung up", append(c.logFields(), zap.String("participant", rawID))...)
 	e.participantsUpdatedLocked(v)
-	e.checkConversationLocked(v, resultEndedByRemote)
+	e.checkConversationLocked(v, resultOthersLeft)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// controlRawID takes the control API's "+1..." shorthand for "4:+1...".
+func controlRawID(raw string) string {
+	if strings.HasPrefix(raw, "+") {
+		return "4:" + raw
+	}
+	return raw
 }
 
 func (e *Emulator) ctlValidate(w http.ResponseWriter, r *http.Request) {

@@ -25,7 +25,7 @@ func TestCallbackRetriedWithSameID(t *testing.T) {
 		return 0
 	}
 	env.recv.mu.Unlock()
-	call := env.connectedCall("8:acs:x", nil)
+	call := env.connectedCall(user("x"), nil)
 	evs := env.recv.events(call.CallConnectionID)
 	if len(evs) != 2 || evs[0].event.ID == evs[1].event.ID {
 		t.Fatalf("events %v", kinds(evs))
@@ -55,7 +55,7 @@ func TestCallbackGivesUpAfterMaxAttempts(t *testing.T) {
 		return 0
 	}
 	env.recv.mu.Unlock()
-	call := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:x"))
+	call := env.createCall(env.recv.url("/cb"), nil, acsUser(user("x")))
 	// CallConnected is dropped after two attempts; ParticipantsUpdated follows.
 	evs := env.recv.waitKinds(call.CallConnectionID, evParticipantsUpdated)
 	if len(evs) != 1 {
@@ -98,7 +98,7 @@ func TestFaultThrottleAndUnavailable(t *testing.T) {
 
 func TestFaultDuplicates(t *testing.T) {
 	env := newEnv(t, func(c *Config) { c.Faults = FaultConfig{DuplicateRate: 1} })
-	call := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:x"))
+	call := env.createCall(env.recv.url("/cb"), nil, acsUser(user("x")))
 	evs := env.recv.waitFor(call.CallConnectionID, "4 deliveries", func(evs []received) bool { return len(evs) >= 4 })
 	if evs[0].event.ID != evs[1].event.ID || evs[2].event.ID != evs[3].event.ID || evs[0].event.ID == evs[2].event.ID {
 		t.Errorf("deliveries %v %v %v %v", evs[0].event.ID, evs[1].event.ID, evs[2].event.ID, evs[3].event.ID)
@@ -107,14 +107,14 @@ func TestFaultDuplicates(t *testing.T) {
 
 func TestFaultReorder(t *testing.T) {
 	env := newEnv(t, func(c *Config) { c.Faults = FaultConfig{ReorderRate: 1} })
-	call := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:x"))
+	call := env.createCall(env.recv.url("/cb"), nil, acsUser(user("x")))
 	// CallConnected and ParticipantsUpdated are raised together: swapped.
 	env.recv.waitKinds(call.CallConnectionID, evParticipantsUpdated, evCallConnected)
 }
 
 func TestFaultLate(t *testing.T) {
 	env := newEnv(t, func(c *Config) { c.Faults = FaultConfig{LateRate: 1, LateDelay: 50 * time.Millisecond} })
-	call := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:x"))
+	call := env.createCall(env.recv.url("/cb"), nil, acsUser(user("x")))
 	evs := env.recv.waitFor(call.CallConnectionID, "both", func(evs []received) bool { return len(evs) >= 2 })
 	if len(evs) != 2 {
 		t.Errorf("events %v", kinds(evs))
@@ -124,7 +124,7 @@ func TestFaultLate(t *testing.T) {
 	env2 := newEnv(t, func(c *Config) { c.Faults = FaultConfig{LateRate: 0.5, LateDelay: 200 * time.Millisecond, Seed: 3} })
 	outOfOrder := false
 	for i := 0; i < 20 && !outOfOrder; i++ {
-		call := env2.createCall(env2.recv.url("/cb"), nil, acsUser("8:acs:y"+strconv.Itoa(i)))
+		call := env2.createCall(env2.recv.url("/cb"), nil, acsUser(user("y")+strconv.Itoa(i)))
 		evs := env2.recv.waitFor(call.CallConnectionID, "both", func(evs []received) bool { return len(evs) >= 2 })
 		outOfOrder = evs[0].kind() == evParticipantsUpdated
 	}
@@ -144,14 +144,14 @@ func TestOrderingPerCall(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			props := env.createCall(env.recv.url("/cb"), nil, acsUser(fmt.Sprintf("8:acs:r%d", i)))
+			props := env.createCall(env.recv.url("/cb"), nil, acsUser(user(fmt.Sprintf("r%d", i))))
 			ids[i] = props.CallConnectionID
 			env.recv.waitKinds(props.CallConnectionID, evCallConnected, evParticipantsUpdated)
 			for j := range 5 {
 				env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections/"+props.CallConnectionID+"/participants:mute",
-					map[string]any{"targetParticipants": []any{acsUser(fmt.Sprintf("8:acs:r%d", i))}, "operationContext": strconv.Itoa(j)}, nil)
+					map[string]any{"targetParticipants": []any{acsUser(user(fmt.Sprintf("r%d", i)))}, "operationContext": strconv.Itoa(j)}, nil)
 				env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+props.CallConnectionID+"/participants:add",
-					map[string]any{"participantToAdd": acsUser(fmt.Sprintf("8:acs:r%d-%d", i, j))}, nil)
+					map[string]any{"participantToAdd": acsUser(user(fmt.Sprintf("r%d-%d", i, j)))}, nil)
 			}
 			env.mustDo(http.StatusNoContent, http.MethodDelete, "/calling/callConnections/"+props.CallConnectionID, nil, nil)
 		}()
@@ -182,16 +182,16 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
 		env := newEnv(t, func(c *Config) { c.CallbackRetryBackoff = time.Hour })
-		call := env.connectedCall("8:acs:x", nil)
-		env.script("8:acs:never", Behavior{Answer: AnswerNoAnswer})
+		call := env.connectedCall(user("x"), nil)
+		env.script(user("never"), Behavior{Answer: AnswerNoAnswer})
 		env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+call.CallConnectionID+"/participants:add",
-			map[string]any{"participantToAdd": acsUser("8:acs:never")}, nil)
+			map[string]any{"participantToAdd": acsUser(user("never"))}, nil)
 		// A delivery stuck in a one-hour backoff must not keep Close waiting.
 		env.recv.mu.Lock()
 		env.recv.fail = func(int) int { return http.StatusInternalServerError }
 		env.recv.mu.Unlock()
 		env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections/"+call.CallConnectionID+"/participants:mute",
-			map[string]any{"targetParticipants": []any{acsUser("8:acs:x")}}, nil)
+			map[string]any{"targetParticipants": []any{acsUser(user("x"))}}, nil)
 		if err := env.srv.Close(); err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -60,6 +61,11 @@ type Emulator struct {
 	settled    []*incomingCall          // incoming calls no longer ringing, oldest first
 	endpoints  map[string]Behavior
 	webhookURL string
+
+	// While holdRoster is set, roster changes queue their conversation in
+	// heldRosters instead of raising ParticipantsUpdated at once.
+	holdRoster  bool
+	heldRosters []*conversation
 }
 
 // New makes an emulator; serve its Handler, or use Serve or Start.
@@ -92,7 +98,11 @@ func New(cfg Config) (*Emulator, error) {
 	for _, n := range cfg.PhoneNumbers {
 		e.ownedPhones[n] = true
 	}
-	e.appIdentity = identifierFromRawID("8:acs:" + cfg.ResourceID + "_" + derivedUUID(cfg.AccessKey, "application"))
+	app, err := parseRawID("8:acs:"+cfg.ResourceID+"_"+derivedUUID(cfg.AccessKey, "application"), false)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: ResourceID %q makes no ACS user ID: %w", cfg.ResourceID, err)
+	}
+	e.appIdentity = app
 	if cfg.BaseURL != "" {
 		b := strings.TrimRight(cfg.BaseURL, "/")
 		e.baseURL.Store(&b)
@@ -212,6 +222,13 @@ func (e *Emulator) participantsUpdatedLocked(v *conversation) {
 	if v.ending {
 		return
 	}
+	if e.holdRoster {
+		if !v.rosterHeld {
+			v.rosterHeld = true
+			e.heldRosters = append(e.heldRosters, v)
+		}
+		return
+	}
 	roster := v.roster()
 	for _, c := range v.conns {
 		if c.state == stateConnecting || !c.live() {
@@ -221,6 +238,26 @@ func (e *Emulator) participantsUpdatedLocked(v *conversation) {
 		seq := c.seq
 		r := roster
 		e.emitLocked(c, evParticipantsUpdated, "", eventData{Participants: &r, SequenceNumber: &seq, ResultInformation: &resultSuccess})
+	}
+}
+
+// coalesceRosterLocked runs f with roster updates held back, then raises one
+// ParticipantsUpdated for each conversation f changed: changes made at the
+// same instant reach the applications as one roster, not one roster each.
+// f must raise no other event after a roster change, or that event would
+// overtake the update.
+func (e *Emulator) coalesceRosterLocked(f func()) {
+	if e.holdRoster {
+		f()
+		return
+	}
+	e.holdRoster = true
+	f()
+	held := e.heldRosters
+	e.holdRoster, e.heldRosters = false, nil
+	for _, v := range held {
+		v.rosterHeld = false
+		e.participantsUpdatedLocked(v)
 	}
 }
 

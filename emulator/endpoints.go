@@ -90,42 +90,82 @@ func (e *Emulator) answerDelayLocked(b Behavior) time.Duration {
 	return e.cfg.AnswerDelay
 }
 
-// ringLocked starts ringing inv.target as its script says; the outcome
-// arrives through inv.onAnswer or inv.onFail. timeout is the invitation
-// timeout (no answer in time fails with 487/10004).
-func (e *Emulator) ringLocked(inv *invitation, timeout time.Duration) {
-	inv.state = invPending
-	b := e.behaviorLocked(inv.target.RawID)
-	delay := e.answerDelayLocked(b)
-	settle := func(answered bool, res resultInformation) func() {
-		return func() {
-			e.mu.Lock()
-			defer e.unlockAndFlush()
-			if inv.state != invPending {
-				return
+// ringLocked starts ringing the targets of invs as their scripts say; each
+// outcome arrives through its invitation's onAnswer or onFail. timeout is the
+// invitation timeout (no answer in time fails with 487/10004). Invitations
+// with the same script ring as one group: they settle together, and the
+// roster changes of their answers make one ParticipantsUpdated, so a create
+// call to n targets costs O(n) events and bytes, not O(n^2).
+func (e *Emulator) ringLocked(timeout time.Duration, invs ...*invitation) {
+	type script struct {
+		answer string
+		delay  time.Duration
+	}
+	groups := map[script]*ringGroup{}
+	var order []script
+	for _, inv := range invs {
+		b := e.behaviorLocked(inv.target.RawID)
+		s := script{answer: b.Answer, delay: e.answerDelayLocked(b)}
+		if s.answer == "" {
+			s.answer = AnswerAccept
+		}
+		g, ok := groups[s]
+		if !ok {
+			g = &ringGroup{}
+			groups[s] = g
+			order = append(order, s)
+		}
+		inv.state = invPending
+		inv.group = g
+		g.invs = append(g.invs, inv)
+		g.pending++
+	}
+	for _, s := range order {
+		g := groups[s]
+		settle := func(answered bool, res resultInformation) func() {
+			return func() {
+				e.mu.Lock()
+				defer e.unlockAndFlush()
+				e.settleRingLocked(g, answered, res)
 			}
-			inv.stopTimers()
+		}
+		switch s.answer {
+		case AnswerAccept:
+			if s.delay < timeout {
+				g.stops = append(g.stops, e.sched.after(s.delay, settle(true, resultSuccess)))
+			}
+		case AnswerDecline:
+			g.stops = append(g.stops, e.sched.after(s.delay, settle(false, resultDeclined)))
+		case AnswerBusy:
+			g.stops = append(g.stops, e.sched.after(s.delay, settle(false, resultBusy)))
+		case AnswerUnavailable:
+			g.stops = append(g.stops, e.sched.after(0, settle(false, resultUnavailable)))
+		case AnswerNoAnswer:
+		}
+		g.stops = append(g.stops, e.sched.after(timeout, settle(false, resultNoAnswer)))
+	}
+}
+
+// settleRingLocked ends the ringing of g's pending invitations with one outcome.
+func (e *Emulator) settleRingLocked(g *ringGroup, answered bool, res resultInformation) {
+	if g.pending == 0 {
+		return
+	}
+	g.pending = 0
+	stopAll(g.stops)
+	g.stops = nil
+	e.coalesceRosterLocked(func() {
+		for _, inv := range g.invs {
+			if inv.state != invPending {
+				continue
+			}
 			if answered {
 				inv.state = invAnswered
 				inv.onAnswer()
-				return
+			} else {
+				inv.state = invFailed
+				inv.onFail(res)
 			}
-			inv.state = invFailed
-			inv.onFail(res)
 		}
-	}
-	switch b.Answer {
-	case "", AnswerAccept:
-		if delay < timeout {
-			inv.stops = append(inv.stops, e.sched.after(delay, settle(true, resultSuccess)))
-		}
-	case AnswerDecline:
-		inv.stops = append(inv.stops, e.sched.after(delay, settle(false, resultDeclined)))
-	case AnswerBusy:
-		inv.stops = append(inv.stops, e.sched.after(delay, settle(false, resultBusy)))
-	case AnswerUnavailable:
-		inv.stops = append(inv.stops, e.sched.after(0, settle(false, resultUnavailable)))
-	case AnswerNoAnswer:
-	}
-	inv.stops = append(inv.stops, e.sched.after(timeout, settle(false, resultNoAnswer)))
+	})
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -38,10 +39,13 @@ var (
 	// Recorded from the live service (events-samples/).
 	resultSuccess    = resultInformation{Code: 200, SubCode: 0, Message: ""}
 	resultEndedByAPI = resultInformation{Code: 200, SubCode: 7000, Message: "Call was ended by Azure Communication Service Call Automation API or a server bot. DiagCode: 0#7000.@"}
+	// The other legs of a call terminated for everyone.
+	resultConversationEnded = callEnded(5001, "This conversation has ended.")
 	// From the SDKs' parser tests, which copy service payloads.
 	resultTransferred = resultInformation{Code: 200, SubCode: 7015, Message: "The transfer operation completed successfully."}
-	// Code and subcode pairs of the documented troubleshooting tables.
-	resultEndedByRemote   = resultInformation{Code: 200, SubCode: 0, Message: "Call ended successfully by remote participant."}
+	// Code and subcode pairs of the documented call end tables.
+	resultOthersLeft      = callEnded(5002, "The conversation has ended as all other participants have left the call.")
+	resultTransferEnded   = callEnded(7015, "Call ended as the transfer completed successfully.")
 	resultDeclined        = resultInformation{Code: 603, SubCode: 8538, Message: "Callee declined the call."}
 	resultBusy            = resultInformation{Code: 486, SubCode: 8539, Message: "Callee is busy."}
 	resultNoAnswer        = resultInformation{Code: 487, SubCode: 10004, Message: "Call was canceled on timeout, as target user didn't accept or reject it on time."}
@@ -53,6 +57,14 @@ var (
 	resultCallNotFound    = resultInformation{Code: 404, SubCode: 8522, Message: "Call not found."}
 	resultMoveNotFound    = resultInformation{Code: 404, SubCode: 8522, Message: "Participant not found in the source call."}
 )
+
+// callEnded is the result of a CallDisconnected of the 5xxx (the
+// conversation ended) and 7xxx (an API ended it) families. The live service
+// appends ". DiagCode: 0#<subcode>.@" to the documented text, even after its
+// full stop ("This conversation has ended.. DiagCode: 0#5001.@").
+func callEnded(subCode int, text string) resultInformation {
+	return resultInformation{Code: 200, SubCode: subCode, Message: fmt.Sprintf("%s. DiagCode: 0#%d.@", text, subCode)}
+}
 
 // eventData is the union of the data fields of the call-control events, in
 // the order the live service writes them. Pointers mark fields an event type

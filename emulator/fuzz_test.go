@@ -9,10 +9,14 @@ import (
 )
 
 // FuzzIdentifier feeds request identifiers to the normalizer: it must never
-// panic, and what it accepts has a kind and a raw ID.
+// panic, and what it accepts has a kind and a bounded, printable raw ID that
+// parses back to the same identifier.
 func FuzzIdentifier(f *testing.F) {
 	for _, s := range []string{
-		`{"kind":"communicationUser","rawId":"8:acs:a","communicationUser":{"id":"8:acs:a"}}`,
+		`{"kind":"communicationUser","rawId":"8:acs:r_a","communicationUser":{"id":"8:acs:r_a"}}`,
+		`{"rawId":"8:acs:r_t_u"}`,
+		`{"phoneNumber":{"value":"anonymous","isAnonymous":true}}`,
+		`{"rawId":"8:acs:r_a\u0000"}`,
 		`{"kind":"phoneNumber","phoneNumber":{"value":"+16041234567","isAnonymous":false}}`,
 		`{"microsoftTeamsUser":{"userId":"u","cloud":"dod"}}`,
 		`{"rawId":"28:orgid:app"}`,
@@ -26,9 +30,16 @@ func FuzzIdentifier(f *testing.F) {
 		if json.Unmarshal(b, &in) != nil {
 			return
 		}
-		out, err := normalizeIdentifier(&in, "x")
-		if err == nil && (out.RawID == "" || out.Kind == "") {
+		out, _, err := normalizeIdentifier(&in, existingParty)
+		if err != nil {
+			return
+		}
+		if out.Kind == "" || idStringProblem(out.RawID, maxIdentifierBytes) != "" || out.RawID == "" {
 			t.Fatalf("accepted %s as %+v", b, out)
+		}
+		back, err := parseRawID(out.RawID, existingParty)
+		if err != nil || back.RawID != out.RawID || (back.Kind != out.Kind && out.Kind != kindCommunicationUser) {
+			t.Fatalf("accepted %s as %+v, whose raw ID parses to %+v, %v", b, out, back, err)
 		}
 	})
 }

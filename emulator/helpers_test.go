@@ -51,7 +51,8 @@ func newEnv(t *testing.T, mutate func(*Config)) *testEnv {
 	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	cfg := Config{AccessKey: key, AnswerDelay: 5 * time.Millisecond, CallbackRetryBackoff: 20 * time.Millisecond, signingKey: testSigningKey(t)}
+	cfg := Config{AccessKey: key, AnswerDelay: 5 * time.Millisecond, CallbackRetryBackoff: 20 * time.Millisecond,
+		PhoneNumbers: testCallerIDs, signingKey: testSigningKey(t)}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -155,6 +156,16 @@ func (env *testEnv) script(rawID string, b Behavior) {
 		env.t.Fatalf("scripting %s: %d %s", rawID, status, out)
 	}
 }
+
+// testResource is the resource part of the ACS user IDs the tests call: not
+// the emulator's own resource, as the callee of a real call often is not.
+const testResource = "4f5b6c7d-0000-4000-8000-00000000c0de"
+
+// user is the raw ID of the ACS user name of testResource.
+func user(name string) string { return "8:acs:" + testResource + "_" + name }
+
+// testCallerIDs are the numbers the tests' resource owns.
+var testCallerIDs = []string{"+18001234567", "+18888888888", "+16044561234"}
 
 func acsUser(id string) map[string]any {
 	return map[string]any{"kind": "communicationUser", "rawId": id, "communicationUser": map[string]string{"id": id}}
@@ -375,4 +386,31 @@ func participantIDs(t *testing.T, ev received) []string {
 		out = append(out, id["rawId"].(string))
 	}
 	return out
+}
+
+// callCount is how many call connections the emulator has made.
+func (env *testEnv) callCount() int {
+	env.t.Helper()
+	var calls []CallView
+	_, out := env.control(http.MethodGet, "/emulator/v1/calls", nil)
+	if err := json.Unmarshal(out, &calls); err != nil {
+		env.t.Fatalf("listing calls: %v: %s", err, out)
+	}
+	return len(calls)
+}
+
+// wantRefused checks an error answer: status, code, and a detail whose target
+// is target.
+func wantRefused(t *testing.T, status int, out []byte, wantStatus int, code, target string) {
+	t.Helper()
+	var eb errorBody
+	if err := json.Unmarshal(out, &eb); err != nil || status != wantStatus || eb.Error.Code != code || eb.Error.Message == "" {
+		t.Fatalf("answer %d %s, want %d with code %s", status, out, wantStatus, code)
+	}
+	for _, d := range eb.Error.Details {
+		if d.Target == target && d.Message != "" {
+			return
+		}
+	}
+	t.Fatalf("answer %s has no detail with target %q", out, target)
 }

@@ -1,8 +1,10 @@
 package emulator
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Identifier kinds of CommunicationIdentifierModel (common.json).
@@ -55,132 +57,243 @@ type teamsExtensionModel struct {
 	Cloud      string `json:"cloud,omitempty"`
 }
 
-// normalize validates an identifier received in a request and returns its
-// canonical response form (kind and rawId filled in). field names the JSON
-// field for the error message.
-func normalizeIdentifier(in *identifierModel, field string) (identifierModel, error) {
+// Whether an identifier may be the anonymous phone number ("4:anonymous"):
+// where it names a participant already in a call (a caller who withheld the
+// number), never as a party to call or a caller ID.
+const (
+	newParty      = false
+	existingParty = true
+)
+
+const anonymousPhone = "anonymous"
+
+// identifier checks the identifier at target (a JSON path) and returns its
+// canonical form, kind and rawId filled in; on a problem it adds a violation
+// naming the identifier's offending field.
+func (v *violations) identifier(target string, in *identifierModel, anon bool) (identifierModel, bool) {
+	out, field, err := normalizeIdentifier(in, anon)
+	if err != nil {
+		if field != "" {
+			target += "." + field
+		}
+		v.add(target, "The field %s is invalid: %v.", target, err)
+		return identifierModel{}, false
+	}
+	return out, true
+}
+
+// identifiers checks an array of identifiers (create call's targets, the
+// targetParticipants of mute and move): 1 to max of them, none twice.
+func (v *violations) identifiers(field, name string, in []identifierModel, max int, anon bool) []identifierModel {
+	switch {
+	case len(in) == 0:
+		v.add(field, "The field %s is required and must not be empty.", name)
+		return nil
+	case len(in) > max:
+		v.add(field, "The field %s has %d identifiers; at most %d are allowed.", name, len(in), max)
+		return nil
+	}
+	out := make([]identifierModel, 0, len(in))
+	seen := make(map[string]bool, len(in))
+	for i := range in {
+		target := indexed(field, i)
+		id, ok := v.identifier(target, &in[i], anon)
+		switch {
+		case !ok:
+		case seen[id.RawID]:
+			v.add(target, "The field %s repeats %s.", target, id.RawID)
+		default:
+			seen[id.RawID] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// normalizeIdentifier resolves an identifier of a request. Every string in it
+// is an ID string (at most maxIdentifierBytes, no control character); a kind
+// object is turned into its raw ID and that must parse back to the same kind,
+// so the object and any rawId and kind given beside it must agree. field is
+// the identifier's field the problem is in ("" for the whole).
+func normalizeIdentifier(in *identifierModel, anon bool) (out identifierModel, field string, err error) {
 	if in == nil {
-		return identifierModel{}, fmt.Errorf("%s is required", field)
+		return identifierModel{}, "", errors.New("is required")
 	}
 	set := 0
-	kind := ""
-	if in.CommunicationUser != nil {
-		set++
-		kind = kindCommunicationUser
-	}
-	if in.PhoneNumber != nil {
-		set++
-		kind = kindPhoneNumber
-	}
-	if in.MicrosoftTeamsUser != nil {
-		set++
-		kind = kindMicrosoftTeamsUser
-	}
-	if in.MicrosoftTeamsApp != nil {
-		set++
-		kind = kindMicrosoftTeamsApp
-	}
-	if in.TeamsExtensionUser != nil {
-		set++
-		kind = kindTeamsExtensionUser
-	}
-	if set > 1 {
-		return identifierModel{}, fmt.Errorf("%s has more than one identifier kind set", field)
-	}
-	if set == 0 {
-		if in.RawID == "" {
-			return identifierModel{}, fmt.Errorf("%s is empty", field)
+	for _, present := range []bool{in.CommunicationUser != nil, in.PhoneNumber != nil, in.MicrosoftTeamsUser != nil,
+		in.MicrosoftTeamsApp != nil, in.TeamsExtensionUser != nil} {
+		if present {
+			set++
 		}
-		// A bare rawId is allowed by the model ("rawId: optional in requests,
-		// required in responses"); it resolves like any other raw ID.
-		return identifierFromRawID(in.RawID), nil
 	}
-	if in.Kind != "" && in.Kind != kind && in.Kind != kindUnknown {
-		return identifierModel{}, fmt.Errorf("%s.kind %q does not match the identifier set", field, in.Kind)
-	}
-	out := identifierModel{Kind: kind}
-	switch kind {
-	case kindCommunicationUser:
-		if strings.TrimSpace(in.CommunicationUser.ID) == "" {
-			return identifierModel{}, fmt.Errorf("%s.communicationUser.id is required", field)
-		}
-		out.CommunicationUser = &communicationUserModel{ID: in.CommunicationUser.ID}
-		out.RawID = in.CommunicationUser.ID
-	case kindPhoneNumber:
-		if !validPhoneNumber(in.PhoneNumber.Value) {
-			return identifierModel{}, fmt.Errorf("%s.phoneNumber.value %q is not an E.164 phone number", field, in.PhoneNumber.Value)
-		}
-		p := *in.PhoneNumber
-		out.PhoneNumber = &p
-		out.RawID = "4:" + p.Value
-	case kindMicrosoftTeamsUser:
-		if in.MicrosoftTeamsUser.UserID == "" {
-			return identifierModel{}, fmt.Errorf("%s.microsoftTeamsUser.userId is required", field)
-		}
-		u := *in.MicrosoftTeamsUser
-		out.MicrosoftTeamsUser = &u
-		out.RawID = teamsUserRawID(u)
-	case kindMicrosoftTeamsApp:
-		if in.MicrosoftTeamsApp.AppID == "" {
-			return identifierModel{}, fmt.Errorf("%s.microsoftTeamsApp.appId is required", field)
-		}
-		a := *in.MicrosoftTeamsApp
-		out.MicrosoftTeamsApp = &a
-		out.RawID = cloudPrefix("28:", a.Cloud) + a.AppID
-	case kindTeamsExtensionUser:
-		x := *in.TeamsExtensionUser
-		if x.UserID == "" || x.TenantID == "" || x.ResourceID == "" {
-			return identifierModel{}, fmt.Errorf("%s.teamsExtensionUser needs userId, tenantId and resourceId", field)
-		}
-		out.TeamsExtensionUser = &x
-		out.RawID = "8:acs:" + x.ResourceID + "_" + x.TenantID + "_" + x.UserID
-	}
-	return out, nil
-}
-
-func teamsUserRawID(u teamsUserModel) string {
-	if u.IsAnonymous {
-		return "8:teamsvisitor:" + u.UserID
-	}
-	return cloudPrefix("8:", u.Cloud) + u.UserID
-}
-
-func cloudPrefix(base, cloud string) string {
-	switch cloud {
-	case "dod":
-		return base + "dod:"
-	case "gcch":
-		return base + "gcch:"
-	default:
-		return base + "orgid:"
-	}
-}
-
-// identifierFromRawID builds the identifier a raw ID stands for, with the
-// prefixes the SDKs use (communication-common's createIdentifierFromRawId).
-// A bare "+digits" is taken as a phone number for the control API's comfort.
-func identifierFromRawID(raw string) identifierModel {
 	switch {
-	case strings.HasPrefix(raw, "4:"):
-		return identifierModel{RawID: raw, Kind: kindPhoneNumber, PhoneNumber: &phoneNumberModel{Value: strings.TrimPrefix(raw, "4:")}}
-	case strings.HasPrefix(raw, "+") && validPhoneNumber(raw):
-		return identifierModel{RawID: "4:" + raw, Kind: kindPhoneNumber, PhoneNumber: &phoneNumberModel{Value: raw}}
-	case strings.HasPrefix(raw, "8:acs:"), strings.HasPrefix(raw, "8:spool:"),
-		strings.HasPrefix(raw, "8:dod-acs:"), strings.HasPrefix(raw, "8:gcch-acs:"):
-		return identifierModel{RawID: raw, Kind: kindCommunicationUser, CommunicationUser: &communicationUserModel{ID: raw}}
-	case strings.HasPrefix(raw, "8:orgid:"):
-		return identifierModel{RawID: raw, Kind: kindMicrosoftTeamsUser, MicrosoftTeamsUser: &teamsUserModel{UserID: strings.TrimPrefix(raw, "8:orgid:"), Cloud: "public"}}
-	case strings.HasPrefix(raw, "8:teamsvisitor:"):
-		return identifierModel{RawID: raw, Kind: kindMicrosoftTeamsUser, MicrosoftTeamsUser: &teamsUserModel{UserID: strings.TrimPrefix(raw, "8:teamsvisitor:"), IsAnonymous: true, Cloud: "public"}}
-	case strings.HasPrefix(raw, "28:orgid:"):
-		return identifierModel{RawID: raw, Kind: kindMicrosoftTeamsApp, MicrosoftTeamsApp: &teamsAppModel{AppID: strings.TrimPrefix(raw, "28:orgid:"), Cloud: "public"}}
-	default:
-		return identifierModel{RawID: raw, Kind: kindUnknown}
+	case set > 1:
+		return identifierModel{}, "", errors.New("has more than one identifier kind set")
+	case set == 0 && in.RawID == "":
+		return identifierModel{}, "", errors.New("is empty: it needs a rawId or an identifier kind")
+	case set == 0:
+		field = "rawId"
+		out, err = parseRawID(in.RawID, anon)
+	case in.CommunicationUser != nil:
+		field = "communicationUser.id"
+		out, err = parseRawID(in.CommunicationUser.ID, false)
+		switch {
+		case err != nil:
+		case out.Kind == kindTeamsExtensionUser:
+			// Its raw ID is an ACS user's too: the object says which it is.
+			out = identifierModel{RawID: out.RawID, Kind: kindCommunicationUser, CommunicationUser: &communicationUserModel{ID: out.RawID}}
+		case out.Kind != kindCommunicationUser:
+			err = fmt.Errorf("%q is not an Azure Communication Services user ID", in.CommunicationUser.ID)
+		}
+	case in.PhoneNumber != nil:
+		field = "phoneNumber.value"
+		out, err = phoneIdentifier(in.PhoneNumber.Value, anon)
+		if err == nil && in.PhoneNumber.IsAnonymous && out.PhoneNumber.Value != anonymousPhone {
+			err = errors.New("is a number, but isAnonymous is set")
+		}
+	case in.MicrosoftTeamsUser != nil:
+		u := in.MicrosoftTeamsUser
+		field = "microsoftTeamsUser.userId"
+		prefix := "8:teamsvisitor:"
+		if !u.IsAnonymous {
+			prefix, err = cloudPrefix("8:", u.Cloud)
+		}
+		if err != nil {
+			field = "microsoftTeamsUser.cloud"
+		} else {
+			out, err = parsePart(prefix, u.UserID)
+		}
+	case in.MicrosoftTeamsApp != nil:
+		a := in.MicrosoftTeamsApp
+		field = "microsoftTeamsApp.appId"
+		var prefix string
+		if prefix, err = cloudPrefix("28:", a.Cloud); err != nil {
+			field = "microsoftTeamsApp.cloud"
+		} else {
+			out, err = parsePart(prefix, a.AppID)
+		}
+	case in.TeamsExtensionUser != nil:
+		out, field, err = teamsExtensionIdentifier(in.TeamsExtensionUser)
 	}
+	if err != nil {
+		return identifierModel{}, field, err
+	}
+	if in.RawID != "" && in.RawID != out.RawID {
+		return identifierModel{}, "rawId", fmt.Errorf("%q does not match the identifier, whose raw ID is %q", in.RawID, out.RawID)
+	}
+	if in.Kind != "" && in.Kind != out.Kind {
+		return identifierModel{}, "kind", fmt.Errorf("%q does not match the identifier, which is a %s", in.Kind, out.Kind)
+	}
+	return out, "", nil
 }
 
+// parsePart parses prefix+part, refusing a part that would change what the
+// raw ID says (a ':' adds a segment) or that is not an ID string.
+func parsePart(prefix, part string) (identifierModel, error) {
+	if part == "" {
+		return identifierModel{}, errors.New("is required")
+	}
+	if problem := idStringProblem(part, maxIdentifierBytes); problem != "" {
+		return identifierModel{}, errors.New(problem)
+	}
+	return parseRawID(prefix+part, false)
+}
+
+func teamsExtensionIdentifier(x *teamsExtensionModel) (identifierModel, string, error) {
+	for _, f := range []struct{ name, value string }{{"userId", x.UserID}, {"tenantId", x.TenantID}, {"resourceId", x.ResourceID}} {
+		switch {
+		case f.value == "":
+			return identifierModel{}, "teamsExtensionUser." + f.name, errors.New("is required")
+		case strings.ContainsAny(f.value, "_:"):
+			return identifierModel{}, "teamsExtensionUser." + f.name, errors.New("must not contain '_' or ':'")
+		}
+	}
+	prefix := map[string]string{"": "8:acs:", "public": "8:acs:", "dod": "8:dod-acs:", "gcch": "8:gcch-acs:"}[x.Cloud]
+	if prefix == "" {
+		return identifierModel{}, "teamsExtensionUser.cloud", fmt.Errorf("%q is not one of public, dod, gcch", x.Cloud)
+	}
+	out, err := parsePart(prefix, x.ResourceID+"_"+x.TenantID+"_"+x.UserID)
+	return out, "teamsExtensionUser.userId", err
+}
+
+func cloudPrefix(base, cloud string) (string, error) {
+	switch cloud {
+	case "", "public":
+		return base + "orgid:", nil
+	case "dod", "gcch":
+		return base + cloud + ":", nil
+	}
+	return "", fmt.Errorf("%q is not one of public, dod, gcch", cloud)
+}
+
+// parseRawID resolves a raw ID the way the SDKs do (communication-common's
+// createIdentifierFromRawId) and refuses what the service refuses: anything
+// that is not an ID string, a prefix without its parts, an ACS user that is
+// not <resource>_<id>, a phone number that is not E.164 (or "anonymous",
+// where anon allows it), and raw IDs of no known kind.
+func parseRawID(raw string, anon bool) (identifierModel, error) {
+	if raw == "" {
+		return identifierModel{}, errors.New("is empty")
+	}
+	if problem := idStringProblem(raw, maxIdentifierBytes); problem != "" {
+		return identifierModel{}, errors.New(problem)
+	}
+	if number, ok := strings.CutPrefix(raw, "4:"); ok {
+		return phoneIdentifier(number, anon)
+	}
+	segs := strings.Split(raw, ":")
+	if len(segs) != 3 || segs[2] == "" {
+		return identifierModel{}, fmt.Errorf("%q is not an identifier Azure Communication Services knows", raw)
+	}
+	prefix, suffix := segs[0]+":"+segs[1]+":", segs[2]
+	switch prefix {
+	case "8:acs:", "8:dod-acs:", "8:gcch-acs:", "8:spool:":
+		parts := strings.Split(suffix, "_")
+		for _, p := range parts {
+			if p == "" {
+				return identifierModel{}, fmt.Errorf("%q is not %s<resource>_<id>: a part is empty", raw, prefix)
+			}
+		}
+		switch {
+		case len(parts) == 2:
+			return identifierModel{RawID: raw, Kind: kindCommunicationUser, CommunicationUser: &communicationUserModel{ID: raw}}, nil
+		case len(parts) == 3 && prefix != "8:spool:":
+			cloud := map[string]string{"8:acs:": "public", "8:dod-acs:": "dod", "8:gcch-acs:": "gcch"}[prefix]
+			return identifierModel{RawID: raw, Kind: kindTeamsExtensionUser, TeamsExtensionUser: &teamsExtensionModel{
+				ResourceID: parts[0], TenantID: parts[1], UserID: parts[2], Cloud: cloud}}, nil
+		}
+		return identifierModel{}, fmt.Errorf("%q is not %s<resource>_<id>", raw, prefix)
+	case "8:orgid:", "8:dod:", "8:gcch:":
+		cloud := map[string]string{"8:orgid:": "public", "8:dod:": "dod", "8:gcch:": "gcch"}[prefix]
+		return identifierModel{RawID: raw, Kind: kindMicrosoftTeamsUser, MicrosoftTeamsUser: &teamsUserModel{UserID: suffix, Cloud: cloud}}, nil
+	case "8:teamsvisitor:":
+		return identifierModel{RawID: raw, Kind: kindMicrosoftTeamsUser, MicrosoftTeamsUser: &teamsUserModel{UserID: suffix, IsAnonymous: true}}, nil
+	case "28:orgid:", "28:dod:", "28:gcch:":
+		cloud := map[string]string{"28:orgid:": "public", "28:dod:": "dod", "28:gcch:": "gcch"}[prefix]
+		return identifierModel{RawID: raw, Kind: kindMicrosoftTeamsApp, MicrosoftTeamsApp: &teamsAppModel{AppID: suffix, Cloud: cloud}}, nil
+	}
+	return identifierModel{}, fmt.Errorf("%q is not an identifier Azure Communication Services knows", raw)
+}
+
+// phoneIdentifier is the identifier of a phone number: E.164, or the
+// anonymous number where anon allows it.
+func phoneIdentifier(number string, anon bool) (identifierModel, error) {
+	if number == anonymousPhone {
+		if !anon {
+			return identifierModel{}, errors.New("is the anonymous number, which can only name a participant already in the call")
+		}
+		return identifierModel{RawID: "4:" + anonymousPhone, Kind: kindPhoneNumber, PhoneNumber: &phoneNumberModel{Value: anonymousPhone, IsAnonymous: true}}, nil
+	}
+	if !validPhoneNumber(number) {
+		return identifierModel{}, fmt.Errorf("%q is not an E.164 phone number", truncate(number))
+	}
+	return identifierModel{RawID: "4:" + number, Kind: kindPhoneNumber, PhoneNumber: &phoneNumberModel{Value: number}}, nil
+}
+
+// validPhoneNumber reports an E.164 number: '+', a country code that does not
+// start with 0, at most 15 digits in all.
 func validPhoneNumber(v string) bool {
-	if len(v) < 3 || len(v) > 16 || v[0] != '+' {
+	if len(v) < 3 || len(v) > 16 || v[0] != '+' || v[1] == '0' {
 		return false
 	}
 	for _, c := range v[1:] {
@@ -189,6 +302,20 @@ func validPhoneNumber(v string) bool {
 		}
 	}
 	return true
+}
+
+// truncate shortens a value quoted in an error message: the message should
+// not be ten times the size of the request that was refused.
+func truncate(s string) string {
+	const keep = 64
+	if len(s) <= keep {
+		return s
+	}
+	cut := keep
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func (id identifierModel) isPhone() bool { return id.Kind == kindPhoneNumber }
@@ -203,4 +330,18 @@ func (id identifierModel) phone() *phoneNumberModel {
 	}
 	p := *id.PhoneNumber
 	return &p
+}
+
+// acsUser checks a CommunicationUserIdentifierModel field ({"id": ...}:
+// create call's source, answer's answeredBy) and returns its identifier.
+func (v *violations) acsUser(target string, u *communicationUserModel) (identifierModel, bool) {
+	id, err := parseRawID(u.ID, false)
+	if err == nil && id.Kind != kindCommunicationUser {
+		err = fmt.Errorf("%q is not an Azure Communication Services user ID", u.ID)
+	}
+	if err != nil {
+		v.add(target, "The field %s is invalid: %v.", target, err)
+		return identifierModel{}, false
+	}
+	return id, true
 }

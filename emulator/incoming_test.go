@@ -105,19 +105,19 @@ func (env *testEnv) raise(req IncomingCallRequest) IncomingCallResult {
 func TestIncomingCallAnswer(t *testing.T) {
 	wh := newWebhook(t)
 	env := newEnv(t, func(c *Config) { c.IncomingCallWebhook = wh.srv.URL + "/events?code=secret" })
-	res := env.raise(IncomingCallRequest{From: "4:+14255550100", To: "8:acs:me", CallerDisplayName: "Alice",
+	res := env.raise(IncomingCallRequest{From: "4:+14255550100", To: user("me"), CallerDisplayName: "Alice",
 		CustomContext: &CustomContext{VoipHeaders: map[string]string{"customHeader": "customValue"}}})
 	if !res.Delivered {
 		t.Fatalf("not delivered: %+v", res)
 	}
 	ev, d := wh.next(t)
-	if ev.Subject != "/caller/4:+14255550100/recipient/8:acs:me" || d.IncomingCallContext != res.IncomingCallContext ||
-		d.From.PhoneNumber.Value != "+14255550100" || d.To.CommunicationUser.ID != "8:acs:me" ||
+	if ev.Subject != "/caller/4:+14255550100/recipient/"+user("me") || d.IncomingCallContext != res.IncomingCallContext ||
+		d.From.PhoneNumber.Value != "+14255550100" || d.To.CommunicationUser.ID != user("me") ||
 		d.CallerDisplayName != "Alice" || d.CustomContext.VoipHeaders["customHeader"] != "customValue" || d.CorrelationID != res.CorrelationID {
 		t.Errorf("IncomingCall %s %+v", ev.Subject, d)
 	}
 	// A second call reuses the validated subscription.
-	env.raise(IncomingCallRequest{From: "8:acs:x", To: "8:acs:me"})
+	env.raise(IncomingCallRequest{From: user("x"), To: user("me")})
 	wh.next(t)
 	wh.mu.Lock()
 	handshakes := wh.valid
@@ -138,7 +138,7 @@ func TestIncomingCallAnswer(t *testing.T) {
 	if evs[0].event.Data["operationContext"] != "answer-ctx" {
 		t.Errorf("CallConnected %v", evs[0].event.Data)
 	}
-	if got := participantIDs(t, evs[1]); len(got) != 2 || got[0] != "4:+14255550100" || got[1] != "8:acs:me" {
+	if got := participantIDs(t, evs[1]); len(got) != 2 || got[0] != "4:+14255550100" || got[1] != user("me") {
 		t.Errorf("participants %v", got)
 	}
 	status, out, _ := env.do(http.MethodPost, "/calling/callConnections:answer", map[string]any{
@@ -159,7 +159,7 @@ func TestIncomingCallRejectAndRedirect(t *testing.T) {
 	wh := newWebhook(t)
 	env := newEnv(t, func(c *Config) { c.IncomingCallWebhook = wh.srv.URL })
 	for _, reason := range []string{"", "none", "busy", "forbidden"} {
-		res := env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+		res := env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
 		wh.next(t)
 		body := map[string]any{"incomingCallContext": res.IncomingCallContext}
 		if reason != "" {
@@ -173,7 +173,7 @@ func TestIncomingCallRejectAndRedirect(t *testing.T) {
 			t.Errorf("answer after reject: %d", status)
 		}
 	}
-	res := env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+	res := env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
 	wh.next(t)
 	status, _, _ := env.do(http.MethodPost, "/calling/callConnections:reject", map[string]any{
 		"incomingCallContext": res.IncomingCallContext, "callRejectReason": "maybe",
@@ -187,14 +187,14 @@ func TestIncomingCallRejectAndRedirect(t *testing.T) {
 		"incomingCallContext": res.IncomingCallContext, "target": phone("+16041234567"),
 	}, nil)
 	// Redirect to an identity of the resource: a new IncomingCall for it.
-	res = env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+	res = env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
 	_, first := wh.next(t)
 	own := "8:acs:" + env.srv.ResourceID() + "_agent"
 	env.mustDo(http.StatusNoContent, http.MethodPost, "/calling/callConnections:redirect", map[string]any{
 		"incomingCallContext": res.IncomingCallContext, "target": acsUser(own),
 	}, nil)
 	_, second := wh.next(t)
-	if second.To.RawID != own || second.From.RawID != "8:acs:caller" || second.IncomingCallContext == first.IncomingCallContext || second.ServerCallID != first.ServerCallID {
+	if second.To.RawID != own || second.From.RawID != user("caller") || second.IncomingCallContext == first.IncomingCallContext || second.ServerCallID != first.ServerCallID {
 		t.Errorf("redirected IncomingCall %+v", second)
 	}
 	var props callConnectionProperties
@@ -206,7 +206,7 @@ func TestIncomingCallRejectAndRedirect(t *testing.T) {
 
 func TestAnswerFailedWhenCallerHungUp(t *testing.T) {
 	env := newEnv(t, nil) // no webhook: the context comes back from the control API
-	res := env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+	res := env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
 	if res.Delivered || res.DeliveryError == "" {
 		t.Errorf("delivered without a webhook: %+v", res)
 	}
@@ -228,7 +228,7 @@ func TestAnswerFailedWhenCallerHungUp(t *testing.T) {
 
 func TestIncomingCallExpires(t *testing.T) {
 	env := newEnv(t, func(c *Config) { c.IncomingCallTimeout = 20 * time.Millisecond })
-	res := env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+	res := env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		status, out := env.control(http.MethodGet, "/emulator/v1/incomingCalls/"+res.ID, nil)
@@ -258,7 +258,7 @@ func TestWebhookValidationRefused(t *testing.T) {
 	wh.refuse = true
 	wh.mu.Unlock()
 	env := newEnv(t, func(c *Config) { c.IncomingCallWebhook = wh.srv.URL })
-	res := env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+	res := env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
 	if res.Delivered || res.DeliveryError == "" {
 		t.Errorf("delivered to a webhook that refused validation: %+v", res)
 	}
@@ -295,7 +295,7 @@ func TestWebhookManualValidation(t *testing.T) {
 	}))
 	defer srv.Close()
 	env := newEnv(t, func(c *Config) { c.IncomingCallWebhook = srv.URL })
-	res := env.raise(IncomingCallRequest{From: "8:acs:caller", To: "8:acs:me"})
+	res := env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
 	if !res.Delivered {
 		t.Fatalf("not delivered: %+v", res)
 	}

@@ -1,26 +1,11 @@
 package emulator
 
 import (
-	"fmt"
 	"net/http"
+	"slices"
 
 	"go.uber.org/zap"
 )
-
-func (e *Emulator) checkCallbackURI(field, raw string) *apiError {
-	if _, err := parseCallbackURI(raw, e.cfg.AllowInsecureCallbacks); err != nil {
-		return errBadRequest("The field %s is invalid: %v.", field, err)
-	}
-	return nil
-}
-
-// checkOperationCallbackURI checks an operation's optional callback override.
-func (e *Emulator) checkOperationCallbackURI(raw string) *apiError {
-	if raw == "" {
-		return nil
-	}
-	return e.checkCallbackURI("OperationCallbackUri", raw)
-}
 
 // createCall is POST /calling/callConnections: ring every target; the first
 // to answer connects the call (CallConnected + ParticipantsUpdated); when all
@@ -30,32 +15,23 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if aerr := e.checkCallbackURI("CallbackUri", req.CallbackURI); aerr != nil {
+	var bad violations
+	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.text("sourceDisplayName", "SourceDisplayName", req.SourceDisplayName, maxDisplayNameRunes)
+	targets := bad.identifiers("targets", "Targets", req.Targets, maxCreateTargets, newParty)
+	self := e.appIdentity
+	if req.Source != nil {
+		if id, ok := bad.acsUser("source.id", req.Source); ok {
+			self = id
+		}
+	}
+	forbidden := e.checkCallerID(&bad, req.SourceCallerIDNumber)
+	if req.SourceCallerIDNumber == nil && slices.ContainsFunc(targets, identifierModel.isPhone) {
+		bad.add("sourceCallerIdNumber", "SourceCallerIdNumber is required to call a phone number.")
+	}
+	if aerr := bad.refuse(forbidden); aerr != nil {
 		return 0, nil, aerr
-	}
-	if len(req.Targets) == 0 {
-		return 0, nil, errBadRequest("The field Targets is required and must not be empty.")
-	}
-	targets := make([]identifierModel, 0, len(req.Targets))
-	seen := map[string]bool{}
-	needsCallerID := false
-	for i := range req.Targets {
-		t, err := normalizeIdentifier(&req.Targets[i], fmt.Sprintf("targets[%d]", i))
-		if err != nil {
-			return 0, nil, errBadRequest("%v.", err)
-		}
-		if seen[t.RawID] {
-			return 0, nil, errBadRequest("targets[%d] repeats %s.", i, t.RawID)
-		}
-		seen[t.RawID] = true
-		needsCallerID = needsCallerID || t.isPhone()
-		targets = append(targets, t)
-	}
-	if req.SourceCallerIDNumber != nil && !validPhoneNumber(req.SourceCallerIDNumber.Value) {
-		return 0, nil, errBadRequest("The field SourceCallerIdNumber is not an E.164 phone number.")
-	}
-	if needsCallerID && req.SourceCallerIDNumber == nil {
-		return 0, nil, errBadRequest("SourceCallerIdNumber is required to call a phone number.")
 	}
 
 	e.mu.Lock()
@@ -63,11 +39,7 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	v := e.newConversationLocked()
 	c := e.newConnLocked(v, originCreate, req.CallbackURI, rc.apiVersion)
 	c.operationContext = req.OperationContext
-	c.self = e.appIdentity
-	if req.Source != nil && req.Source.ID != "" {
-		c.self = identifierFromRawID(req.Source.ID)
-	}
-	self := c.self
+	c.self = self
 	c.source = &self
 	c.targets = targets
 	if req.SourceCallerIDNumber != nil {
@@ -76,10 +48,13 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	c.sourceDisplayName = req.SourceDisplayName
 	v.addParticipant(c.self)
 
+	ringing := len(targets)
+	invs := make([]*invitation, 0, len(targets))
 	for _, t := range targets {
 		inv := &invitation{id: newUUID(), target: t}
 		inv.onAnswer = func() {
 			delete(v.invites, inv)
+			ringing--
 			if !c.live() {
 				return
 			}
@@ -93,21 +68,18 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 		}
 		inv.onFail = func(res resultInformation) {
 			delete(v.invites, inv)
-			if !c.live() || c.state != stateConnecting {
+			ringing--
+			if !c.live() || c.state != stateConnecting || ringing > 0 {
 				return
-			}
-			for _, other := range c.createInvites {
-				if other.state == invPending {
-					return
-				}
 			}
 			e.emitLocked(c, evCreateCallFailed, "", eventData{OperationContext: c.operationContext, ResultInformation: &res})
 			e.endConnLocked(c, res, true, c.operationContext)
 		}
-		c.createInvites = append(c.createInvites, inv)
 		v.invites[inv] = true
-		e.ringLocked(inv, e.cfg.InvitationTimeout)
+		invs = append(invs, inv)
 	}
+	c.createInvites = invs
+	e.ringLocked(e.cfg.InvitationTimeout, invs...)
 	e.log.Info("call created", append(c.logFields(), zap.Int("targets", len(targets)))...)
 	return http.StatusCreated, c.properties(), nil
 }
@@ -118,10 +90,17 @@ func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.IncomingCallContext == "" {
-		return 0, nil, errBadRequest("The field IncomingCallContext is required.")
+	var bad violations
+	bad.incomingCallContext(req.IncomingCallContext)
+	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	answeredBy := e.appIdentity
+	if req.AnsweredBy != nil {
+		if id, ok := bad.acsUser("answeredBy.id", req.AnsweredBy); ok {
+			answeredBy = id
+		}
 	}
-	if aerr := e.checkCallbackURI("CallbackUri", req.CallbackURI); aerr != nil {
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
 
@@ -129,7 +108,7 @@ func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	defer e.unlockAndFlush()
 	in, ok := e.contexts[req.IncomingCallContext]
 	if !ok {
-		return 0, nil, errBadRequest("The field IncomingCallContext is invalid.")
+		return 0, nil, errUnknownIncomingCall()
 	}
 	switch in.state {
 	case incomingAnswered, incomingRejected, incomingRedirected:
@@ -148,10 +127,7 @@ func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	if in.to.isPhone() {
 		c.answeredFor = in.to.phone()
 	}
-	c.answeredBy = &communicationUserModel{ID: e.appIdentity.RawID}
-	if req.AnsweredBy != nil && req.AnsweredBy.ID != "" {
-		c.answeredBy = &communicationUserModel{ID: req.AnsweredBy.ID}
-	}
+	c.answeredBy = &communicationUserModel{ID: answeredBy.RawID}
 	props := c.properties()
 
 	if in.state != incomingRinging {
@@ -194,11 +170,13 @@ func (e *Emulator) rejectCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.IncomingCallContext == "" {
-		return 0, nil, errBadRequest("The field IncomingCallContext is required.")
-	}
+	var bad violations
+	bad.incomingCallContext(req.IncomingCallContext)
 	if !rejectReasons[req.CallRejectReason] {
-		return 0, nil, errBadRequest("The field CallRejectReason must be one of none, busy, forbidden.")
+		bad.add("callRejectReason", "The field CallRejectReason must be one of none, busy, forbidden.")
+	}
+	if aerr := bad.err(); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
@@ -221,12 +199,11 @@ func (e *Emulator) redirectCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.IncomingCallContext == "" {
-		return 0, nil, errBadRequest("The field IncomingCallContext is required.")
-	}
-	target, err := normalizeIdentifier(req.Target, "target")
-	if err != nil {
-		return 0, nil, errBadRequest("%v.", err)
+	var bad violations
+	bad.incomingCallContext(req.IncomingCallContext)
+	target, _ := bad.identifier("target", req.Target, newParty)
+	if aerr := bad.err(); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
@@ -255,7 +232,7 @@ func (e *Emulator) redirectCall(rc *restCall) (int, any, *apiError) {
 func (e *Emulator) ringingIncomingLocked(token string) (*incomingCall, *apiError) {
 	in, ok := e.contexts[token]
 	if !ok {
-		return nil, errBadRequest("The field IncomingCallContext is invalid.")
+		return nil, errUnknownIncomingCall()
 	}
 	switch in.state {
 	case incomingRinging:
@@ -265,6 +242,12 @@ func (e *Emulator) ringingIncomingLocked(token string) (*incomingCall, *apiError
 	default:
 		return nil, errConflict(subConflict, "The incoming call was already %s.", in.state)
 	}
+}
+
+// errUnknownIncomingCall answers a well-formed incomingCallContext that no
+// incoming call of this emulator issued.
+func errUnknownIncomingCall() *apiError {
+	return errInvalid("incomingCallContext", "The field IncomingCallContext is invalid.")
 }
 
 // postIncomingInBackground delivers an IncomingCall outside any request; Close
@@ -291,15 +274,11 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if aerr := e.checkCallbackURI("CallbackUri", req.CallbackURI); aerr != nil {
-		return 0, nil, aerr
-	}
-	loc := req.CallLocator
-	if loc == nil {
-		return 0, nil, errBadRequest("The field CallLocator is required.")
-	}
-	kind, id, aerr := locatorID(loc)
-	if aerr != nil {
+	var bad violations
+	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	kind, id := bad.locator(req.CallLocator)
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
 
@@ -309,14 +288,14 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	var failure *resultInformation
 	var failAfter = e.cfg.AnswerDelay
 	switch kind {
-	case "serverCallLocator":
+	case locatorServerCall:
 		v = e.convs[id]
 		if v == nil || v.ended {
 			failure = &resultCallNotFound
 			failAfter = 0
 		}
 	default:
-		key := map[string]string{"groupCallLocator": "group:", "roomCallLocator": "room:"}[kind] + id
+		key := map[string]string{locatorGroupCall: "group:", locatorRoom: "room:"}[kind] + id
 		b := e.behaviorLocked(id)
 		failAfter = e.answerDelayLocked(b)
 		switch b.Answer {
@@ -342,7 +321,7 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 		// A connection that never joins: it exists so the failure event
 		// has a call connection to be about.
 		v = &conversation{serverCallID: id, correlationID: newUUID(), invites: map[*invitation]bool{}, ended: true}
-		if kind != "serverCallLocator" {
+		if kind != locatorServerCall {
 			v.serverCallID = newServerCallID()
 		}
 	}
@@ -374,35 +353,6 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	})
 	e.log.Info("call connect requested", append(c.logFields(), zap.String("locator_kind", kind))...)
 	return http.StatusOK, props, nil
-}
-
-func locatorID(loc *callLocator) (string, string, *apiError) {
-	kind := loc.Kind
-	if kind == "" {
-		switch {
-		case loc.ServerCallID != "":
-			kind = "serverCallLocator"
-		case loc.GroupCallID != "":
-			kind = "groupCallLocator"
-		case loc.RoomID != "":
-			kind = "roomCallLocator"
-		}
-	}
-	var id string
-	switch kind {
-	case "serverCallLocator":
-		id = loc.ServerCallID
-	case "groupCallLocator":
-		id = loc.GroupCallID
-	case "roomCallLocator":
-		id = loc.RoomID
-	default:
-		return "", "", errBadRequest("The field CallLocator.Kind must be groupCallLocator, serverCallLocator or roomCallLocator.")
-	}
-	if id == "" {
-		return "", "", errBadRequest("The call locator of kind %s has no ID.", kind)
-	}
-	return kind, id, nil
 }
 
 // getCall is GET /calling/callConnections/{id}.
@@ -442,8 +392,11 @@ func (e *Emulator) terminate(rc *restCall) (int, any, *apiError) {
 		e.endConnLocked(c, resultEndedByAPI, true, "")
 		return http.StatusNoContent, nil, nil
 	}
-	e.endAllLocked(v, resultEndedByAPI)
-	v.participants = nil
+	v.ending = true
+	e.endConnLocked(c, resultEndedByAPI, true, "")
+	// The other applications in the call learn that someone else ended it.
+	e.endAllLocked(v, resultConversationEnded)
+	v.participants, v.byID = nil, nil
 	e.dropConversationLocked(v)
 	e.log.Info("call terminated", c.logFields()...)
 	return http.StatusNoContent, nil, nil
@@ -455,20 +408,18 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	target, err := normalizeIdentifier(req.TargetParticipant, "targetParticipant")
-	if err != nil {
-		return 0, nil, errBadRequest("%v.", err)
-	}
-	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
-		return 0, nil, aerr
-	}
+	var bad violations
+	target, _ := bad.identifier("targetParticipant", req.TargetParticipant, newParty)
 	var transferee *identifierModel
 	if req.Transferee != nil {
-		t, err := normalizeIdentifier(req.Transferee, "transferee")
-		if err != nil {
-			return 0, nil, errBadRequest("%v.", err)
+		if t, ok := bad.identifier("transferee", req.Transferee, existingParty); ok {
+			transferee = &t
 		}
-		transferee = &t
+	}
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
+	bad.customContext("customCallingContext", req.CustomCallingContext)
+	if aerr := bad.refuse(e.checkCallerID(&bad, req.SourceCallerIDNumber)); aerr != nil {
+		return 0, nil, aerr
 	}
 
 	e.mu.Lock()
@@ -487,15 +438,15 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 	remotes := v.remotes()
 	if transferee == nil {
 		if len(remotes) != 1 {
-			return 0, nil, errBadRequest("The field Transferee is required when the call has %d other participants.", len(remotes))
+			return 0, nil, errInvalid("transferee", "The field Transferee is required when the call has %d other participants.", len(remotes))
 		}
 		t := remotes[0].id
 		transferee = &t
-	} else if _, p := v.find(transferee.RawID); p == nil || v.isApp(transferee.RawID) {
+	} else if v.find(transferee.RawID) == nil || v.isApp(transferee.RawID) {
 		return 0, nil, errNotFound("Transferee %s is not a participant of the call.", transferee.RawID)
 	}
-	if _, p := v.find(target.RawID); p != nil {
-		return 0, nil, errBadRequest("The transfer target is already in the call.")
+	if v.find(target.RawID) != nil {
+		return 0, nil, errInvalid("targetParticipant", "The transfer target is already in the call.")
 	}
 	oneToOne := len(remotes) == 1
 
@@ -527,7 +478,7 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 			// The transferee now talks to the target; the application is
 			// out of the call.
 			v.addParticipant(tgt)
-			e.endConnLocked(c, resultEndedByAPI, true, "")
+			e.endConnLocked(c, resultTransferEnded, true, "")
 			return
 		}
 		c.state = stateConnected
@@ -548,7 +499,7 @@ func (e *Emulator) transfer(rc *restCall) (int, any, *apiError) {
 			fail(resultTransferRefused)
 		}))
 	} else {
-		e.ringLocked(inv, e.cfg.InvitationTimeout)
+		e.ringLocked(e.cfg.InvitationTimeout, inv)
 	}
 	e.log.Info("transfer requested", c.logFields()...)
 	return http.StatusAccepted, operationContextResponse{OperationContext: req.OperationContext}, nil

@@ -1,15 +1,11 @@
 package emulator
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
 )
-
-// maxInvitationTimeout is the API's upper bound of invitationTimeoutInSeconds.
-const maxInvitationTimeout = 180
 
 // listParticipants is GET /calling/callConnections/{id}/participants.
 func (e *Emulator) listParticipants(rc *restCall) (int, any, *apiError) {
@@ -24,13 +20,16 @@ func (e *Emulator) listParticipants(rc *restCall) (int, any, *apiError) {
 
 // getParticipant is GET /calling/callConnections/{id}/participants/{rawId}.
 func (e *Emulator) getParticipant(rc *restCall) (int, any, *apiError) {
+	if _, err := parseRawID(rc.rawID, existingParty); err != nil {
+		return 0, nil, errInvalid("participantRawId", "The participant raw ID of the path is invalid: %v.", err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c, aerr := e.liveCallLocked(rc.callID)
 	if aerr != nil {
 		return 0, nil, aerr
 	}
-	_, p := c.conv.find(rc.rawID)
+	p := c.conv.find(rc.rawID)
 	if p == nil {
 		return 0, nil, errNotFound("Participant not found.")
 	}
@@ -44,25 +43,23 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	target, err := normalizeIdentifier(req.ParticipantToAdd, "participantToAdd")
-	if err != nil {
-		return 0, nil, errBadRequest("%v.", err)
-	}
+	var bad violations
+	target, _ := bad.identifier("participantToAdd", req.ParticipantToAdd, newParty)
 	timeout := e.cfg.InvitationTimeout
 	if req.InvitationTimeoutInSeconds != nil {
 		s := *req.InvitationTimeoutInSeconds
-		if s < 0 || s > maxInvitationTimeout {
-			return 0, nil, errBadRequest("The field InvitationTimeoutInSeconds must be between 0 and %d.", maxInvitationTimeout)
-		}
-		if s > 0 {
+		switch {
+		case s < 0 || s > maxInvitationTimeout:
+			bad.add("invitationTimeoutInSeconds", "The field InvitationTimeoutInSeconds must be between 0 and %d.", maxInvitationTimeout)
+		case s > 0:
 			timeout = time.Duration(s) * time.Second
 		}
 	}
-	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
+	bad.text("sourceDisplayName", "SourceDisplayName", req.SourceDisplayName, maxDisplayNameRunes)
+	bad.customContext("customCallingContext", req.CustomCallingContext)
+	if aerr := bad.refuse(e.checkCallerID(&bad, req.SourceCallerIDNumber)); aerr != nil {
 		return 0, nil, aerr
-	}
-	if req.SourceCallerIDNumber != nil && !validPhoneNumber(req.SourceCallerIDNumber.Value) {
-		return 0, nil, errBadRequest("The field SourceCallerIdNumber is not an E.164 phone number.")
 	}
 
 	e.mu.Lock()
@@ -72,16 +69,20 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 		return 0, nil, aerr
 	}
 	if target.isPhone() && req.SourceCallerIDNumber == nil && c.callerID() == nil {
-		return 0, nil, errBadRequest("SourceCallerIdNumber is required to add a phone number to this call.")
+		return 0, nil, errInvalid("sourceCallerIdNumber", "SourceCallerIdNumber is required to add a phone number to this call.")
 	}
 	v := c.conv
-	if _, p := v.find(target.RawID); p != nil {
+	if v.find(target.RawID) != nil {
 		return 0, nil, errConflict(subConflict, "%s is already a participant of the call.", target.RawID)
 	}
 	for inv := range v.invites {
 		if inv.target.RawID == target.RawID {
 			return 0, nil, errConflict(subConflict, "%s is already being invited.", target.RawID)
 		}
+	}
+
+	if v.invitedRemotes() >= maxCallParticipants {
+		return 0, nil, errCallFull("participantToAdd")
 	}
 
 	inv := &invitation{id: newUUID(), target: target, operationContext: req.OperationContext, callbackOverride: req.OperationCallbackURI}
@@ -103,11 +104,11 @@ func (e *Emulator) addParticipant(rc *restCall) (int, any, *apiError) {
 		}
 		t := inv.target
 		e.emitLocked(c, evAddParticipantFailed, inv.callbackOverride, eventData{Participant: &t, OperationContext: inv.operationContext, ResultInformation: &res})
-		e.checkConversationLocked(v, resultEndedByRemote)
+		e.checkConversationLocked(v, resultOthersLeft)
 	}
 	c.adds[inv.id] = inv
 	v.invites[inv] = true
-	e.ringLocked(inv, timeout)
+	e.ringLocked(timeout, inv)
 	e.log.Info("participant invited", append(c.logFields(), zap.String("invitation_id", inv.id), zap.Duration("invitation_timeout", timeout))...)
 	return http.StatusAccepted, addParticipantResponse{
 		Participant:      callParticipant{Identifier: target},
@@ -122,10 +123,10 @@ func (e *Emulator) cancelAddParticipant(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.InvitationID == "" {
-		return 0, nil, errBadRequest("The field InvitationId is required.")
-	}
-	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+	var bad violations
+	bad.id("invitationId", "InvitationId", req.InvitationID, maxInvitationIDBytes, true)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
 	e.mu.Lock()
@@ -143,7 +144,7 @@ func (e *Emulator) cancelAddParticipant(rc *restCall) (int, any, *apiError) {
 		delete(c.conv.invites, inv)
 		d.ResultInformation = &resultSuccess
 		e.emitLocked(c, evCancelAddParticipantSucceeded, req.OperationCallbackURI, d)
-		e.checkConversationLocked(c.conv, resultEndedByRemote)
+		e.checkConversationLocked(c.conv, resultOthersLeft)
 	} else {
 		res := resultCancelTooLate
 		d.ResultInformation = &res
@@ -158,11 +159,10 @@ func (e *Emulator) removeParticipant(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	target, err := normalizeIdentifier(req.ParticipantToRemove, "participantToRemove")
-	if err != nil {
-		return 0, nil, errBadRequest("%v.", err)
-	}
-	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+	var bad violations
+	target, _ := bad.identifier("participantToRemove", req.ParticipantToRemove, existingParty)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
 	e.mu.Lock()
@@ -172,11 +172,11 @@ func (e *Emulator) removeParticipant(rc *restCall) (int, any, *apiError) {
 		return 0, nil, aerr
 	}
 	v := c.conv
-	if _, p := v.find(target.RawID); p == nil {
+	if v.find(target.RawID) == nil {
 		return 0, nil, errNotFound("Participant not found.")
 	}
 	if v.isApp(target.RawID) {
-		return 0, nil, errBadRequest("The application cannot remove itself; hang up instead.")
+		return 0, nil, errInvalid("participantToRemove", "The application cannot remove itself; hang up instead.")
 	}
 	v.removeParticipant(target.RawID)
 	e.emitLocked(c, evRemoveParticipantSucceeded, req.OperationCallbackURI, eventData{Participant: &target, OperationContext: req.OperationContext, ResultInformation: &resultSuccess})
@@ -192,19 +192,16 @@ func (e *Emulator) muteParticipants(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if len(req.TargetParticipants) == 0 {
-		return 0, nil, errBadRequest("The field TargetParticipants is required.")
+	var bad violations
+	targets := bad.identifiers("targetParticipants", "TargetParticipants", req.TargetParticipants, maxCallParticipants, existingParty)
+	for i, t := range targets {
+		if len(targets) == len(req.TargetParticipants) && !t.isCommunicationUser() {
+			bad.add(indexed("targetParticipants", i), "Only Azure Communication Services users can be muted; %s is a %s.", t.RawID, t.Kind)
+		}
 	}
-	targets := make([]identifierModel, 0, len(req.TargetParticipants))
-	for i := range req.TargetParticipants {
-		t, err := normalizeIdentifier(&req.TargetParticipants[i], fmt.Sprintf("targetParticipants[%d]", i))
-		if err != nil {
-			return 0, nil, errBadRequest("%v.", err)
-		}
-		if !t.isCommunicationUser() {
-			return 0, nil, errBadRequest("Only Azure Communication Services users can be muted; %s is a %s.", t.RawID, t.Kind)
-		}
-		targets = append(targets, t)
+	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	if aerr := bad.err(); aerr != nil {
+		return 0, nil, aerr
 	}
 	e.mu.Lock()
 	defer e.unlockAndFlush()
@@ -215,7 +212,7 @@ func (e *Emulator) muteParticipants(rc *restCall) (int, any, *apiError) {
 	v := c.conv
 	var ps []*participant
 	for _, t := range targets {
-		_, p := v.find(t.RawID)
+		p := v.find(t.RawID)
 		if p == nil {
 			return 0, nil, errNotFound("Participant %s not found.", t.RawID)
 		}
@@ -239,21 +236,11 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 	if aerr := rc.decode(&req); aerr != nil {
 		return 0, nil, aerr
 	}
-	if req.FromCall == "" {
-		return 0, nil, errBadRequest("The field FromCall is required.")
-	}
-	if len(req.TargetParticipants) == 0 {
-		return 0, nil, errBadRequest("The field TargetParticipants is required.")
-	}
-	targets := make([]identifierModel, 0, len(req.TargetParticipants))
-	for i := range req.TargetParticipants {
-		t, err := normalizeIdentifier(&req.TargetParticipants[i], fmt.Sprintf("targetParticipants[%d]", i))
-		if err != nil {
-			return 0, nil, errBadRequest("%v.", err)
-		}
-		targets = append(targets, t)
-	}
-	if aerr := e.checkOperationCallbackURI(req.OperationCallbackURI); aerr != nil {
+	var bad violations
+	bad.id("fromCall", "FromCall", req.FromCall, maxCallConnectionIDBytes, true)
+	targets := bad.identifiers("targetParticipants", "TargetParticipants", req.TargetParticipants, maxCallParticipants, existingParty)
+	bad.operation(req.OperationCallbackURI, req.OperationContext, e.cfg.AllowInsecureCallbacks)
+	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
 	e.mu.Lock()
@@ -267,21 +254,30 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 		return 0, nil, errNotFound("The call %s to move participants from was not found.", req.FromCall)
 	}
 	if from.conv == c.conv {
-		return 0, nil, errBadRequest("FromCall is this call.")
+		return 0, nil, errInvalid("fromCall", "FromCall is this call.")
 	}
 	src, dst := from.conv, c.conv
+	joining := 0
+	for _, t := range targets {
+		if src.find(t.RawID) != nil && !src.isApp(t.RawID) && dst.find(t.RawID) == nil {
+			joining++
+		}
+	}
+	if dst.invitedRemotes()+joining > maxCallParticipants {
+		return 0, nil, errCallFull("targetParticipants")
+	}
 	moved := false
 	for _, t := range targets {
 		tt := t
-		if _, p := src.find(t.RawID); p == nil || src.isApp(t.RawID) {
+		p := src.find(t.RawID)
+		if p == nil || src.isApp(t.RawID) {
 			res := resultMoveNotFound
 			e.emitLocked(c, evMoveParticipantFailed, req.OperationCallbackURI, eventData{Participant: &tt, FromCall: req.FromCall, OperationContext: req.OperationContext, ResultInformation: &res})
 			continue
 		}
-		_, p := src.find(t.RawID)
 		src.removeParticipant(t.RawID)
-		if _, already := dst.find(t.RawID); already == nil {
-			dst.participants = append(dst.participants, p)
+		if dst.find(t.RawID) == nil {
+			dst.join(p)
 		}
 		dst.hadRemote = true
 		moved = true
@@ -290,7 +286,14 @@ func (e *Emulator) moveParticipants(rc *restCall) (int, any, *apiError) {
 	if moved {
 		e.participantsUpdatedLocked(dst)
 		e.participantsUpdatedLocked(src)
-		e.checkConversationLocked(src, resultEndedByAPI)
+		e.checkConversationLocked(src, resultOthersLeft)
 	}
 	return http.StatusAccepted, moveParticipantsResponse{Participants: dst.roster(), OperationContext: req.OperationContext, FromCall: req.FromCall}, nil
+}
+
+// errCallFull refuses a participant past maxCallParticipants. ACS documents
+// no code for this case; the emulator answers as for any request it cannot
+// take, 400 8523, naming the field that would overfill the call.
+func errCallFull(target string) *apiError {
+	return errInvalid(target, "The call already has the most participants it can have (%d, those being invited included).", maxCallParticipants)
 }

@@ -17,16 +17,16 @@ func (env *testEnv) connectedCall(remote string, extra map[string]any) callConne
 
 func TestAddParticipant(t *testing.T) {
 	env := newEnv(t, nil)
-	call := env.connectedCall("8:acs:first", nil)
+	call := env.connectedCall(user("first"), nil)
 	id := call.CallConnectionID
 
 	var res addParticipantResponse
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:add", map[string]any{
-		"participantToAdd": acsUser("8:acs:added"), "invitationTimeoutInSeconds": 60,
+		"participantToAdd": acsUser(user("added")), "invitationTimeoutInSeconds": 60,
 		"operationContext": "add-ctx", "operationCallbackUri": env.recv.url("/op"),
 		"customCallingContext": map[string]any{"voipHeaders": map[string]string{"myHeader": "myValue"}, "sipHeaders": map[string]string{}},
 	}, &res)
-	if res.InvitationID == "" || res.OperationContext != "add-ctx" || res.Participant.Identifier.RawID != "8:acs:added" {
+	if res.InvitationID == "" || res.OperationContext != "add-ctx" || res.Participant.Identifier.RawID != user("added") {
 		t.Fatalf("add answer %+v", res)
 	}
 	evs := env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evAddParticipantSucceeded, evParticipantsUpdated)
@@ -38,14 +38,14 @@ func TestAddParticipant(t *testing.T) {
 	if evs[3].path != "/cb" {
 		t.Errorf("ParticipantsUpdated went to %s", evs[3].path)
 	}
-	if p := succeeded.event.Data["participant"].(map[string]any); p["rawId"] != "8:acs:added" || succeeded.event.Data["operationContext"] != "add-ctx" {
+	if p := succeeded.event.Data["participant"].(map[string]any); p["rawId"] != user("added") || succeeded.event.Data["operationContext"] != "add-ctx" {
 		t.Errorf("AddParticipantSucceeded data %v", succeeded.event.Data)
 	}
-	if got := participantIDs(t, evs[3]); len(got) != 3 || got[2] != "8:acs:added" {
+	if got := participantIDs(t, evs[3]); len(got) != 3 || got[2] != user("added") {
 		t.Errorf("participants %v", got)
 	}
 
-	status, out, _ := env.do(http.MethodPost, "/calling/callConnections/"+id+"/participants:add", map[string]any{"participantToAdd": acsUser("8:acs:added")})
+	status, out, _ := env.do(http.MethodPost, "/calling/callConnections/"+id+"/participants:add", map[string]any{"participantToAdd": acsUser(user("added"))})
 	if status != http.StatusConflict {
 		t.Errorf("adding a participant twice: %d %s", status, out)
 	}
@@ -58,7 +58,7 @@ func TestAddParticipant(t *testing.T) {
 	}, &res)
 	env.recv.waitFor(id, "PSTN join", func(evs []received) bool { return len(evs) >= 6 })
 	status, out, _ = env.do(http.MethodPost, "/calling/callConnections/"+id+"/participants:add", map[string]any{
-		"participantToAdd": acsUser("8:acs:z"), "invitationTimeoutInSeconds": 181,
+		"participantToAdd": acsUser(user("z")), "invitationTimeoutInSeconds": 181,
 	})
 	if status != http.StatusBadRequest {
 		t.Errorf("timeout 181s: %d %s", status, out)
@@ -67,7 +67,7 @@ func TestAddParticipant(t *testing.T) {
 
 func TestAddParticipantFailures(t *testing.T) {
 	env := newEnv(t, nil)
-	call := env.connectedCall("8:acs:first", nil)
+	call := env.connectedCall(user("first"), nil)
 	id := call.CallConnectionID
 	cases := []struct {
 		answer    string
@@ -78,7 +78,7 @@ func TestAddParticipantFailures(t *testing.T) {
 		{AnswerNoAnswer, 487, 10004},
 	}
 	for _, tc := range cases {
-		target := "8:acs:add-" + tc.answer
+		target := user("add-") + tc.answer
 		env.script(target, Behavior{Answer: tc.answer})
 		var res addParticipantResponse
 		env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:add", map[string]any{
@@ -102,12 +102,12 @@ func TestAddParticipantFailures(t *testing.T) {
 
 func TestCancelAddParticipant(t *testing.T) {
 	env := newEnv(t, nil)
-	call := env.connectedCall("8:acs:first", nil)
+	call := env.connectedCall(user("first"), nil)
 	id := call.CallConnectionID
-	env.script("8:acs:ringing", Behavior{Answer: AnswerNoAnswer})
+	env.script(user("ringing"), Behavior{Answer: AnswerNoAnswer})
 	var res addParticipantResponse
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:add",
-		map[string]any{"participantToAdd": acsUser("8:acs:ringing")}, &res)
+		map[string]any{"participantToAdd": acsUser(user("ringing"))}, &res)
 	var cres cancelAddParticipantResponse
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:cancelAddParticipant",
 		map[string]any{"invitationId": res.InvitationID, "operationContext": "cancel-ctx"}, &cres)
@@ -121,7 +121,7 @@ func TestCancelAddParticipant(t *testing.T) {
 
 	// Cancelling an invitation that was already answered fails.
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:add",
-		map[string]any{"participantToAdd": acsUser("8:acs:quick")}, &res)
+		map[string]any{"participantToAdd": acsUser(user("quick"))}, &res)
 	env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evCancelAddParticipantSucceeded, evAddParticipantSucceeded, evParticipantsUpdated)
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:cancelAddParticipant",
 		map[string]any{"invitationId": res.InvitationID}, nil)
@@ -137,20 +137,24 @@ func TestCancelAddParticipant(t *testing.T) {
 
 func TestRemoveAndMute(t *testing.T) {
 	env := newEnv(t, nil)
-	props := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:a"), acsUser("8:acs:b"))
+	props := env.createCall(env.recv.url("/cb"), nil, acsUser(user("a")), acsUser(user("b")))
 	id := props.CallConnectionID
-	env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated)
+	// Both targets answer at the same instant: one roster update names both.
+	evs := env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated)
+	if got := participantIDs(t, evs[1]); len(got) != 3 {
+		t.Fatalf("participants %v", got)
+	}
 
 	var mres operationContextResponse
 	env.mustDo(http.StatusOK, http.MethodPost, "/calling/callConnections/"+id+"/participants:mute",
-		map[string]any{"targetParticipants": []any{acsUser("8:acs:a")}, "operationContext": "mute"}, &mres)
+		map[string]any{"targetParticipants": []any{acsUser(user("a"))}, "operationContext": "mute"}, &mres)
 	if mres.OperationContext != "mute" {
 		t.Errorf("mute answer %+v", mres)
 	}
-	evs := env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated, evParticipantsUpdated)
-	for _, p := range evs[3].event.Data["participants"].([]any) {
+	evs = env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated)
+	for _, p := range evs[2].event.Data["participants"].([]any) {
 		pm := p.(map[string]any)
-		muted := pm["identifier"].(map[string]any)["rawId"] == "8:acs:a"
+		muted := pm["identifier"].(map[string]any)["rawId"] == user("a")
 		if pm["isMuted"] != muted {
 			t.Errorf("after mute: %v", pm)
 		}
@@ -161,63 +165,65 @@ func TestRemoveAndMute(t *testing.T) {
 		t.Errorf("mute a phone number: %d %s", status, out)
 	}
 	status, _, _ = env.do(http.MethodPost, "/calling/callConnections/"+id+"/participants:mute",
-		map[string]any{"targetParticipants": []any{acsUser("8:acs:nobody")}})
+		map[string]any{"targetParticipants": []any{acsUser(user("nobody"))}})
 	if status != http.StatusNotFound {
 		t.Errorf("mute a stranger: %d", status)
 	}
 
 	var rres operationContextResponse
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:remove",
-		map[string]any{"participantToRemove": acsUser("8:acs:a"), "operationContext": "remove-ctx"}, &rres)
+		map[string]any{"participantToRemove": acsUser(user("a")), "operationContext": "remove-ctx"}, &rres)
 	if rres.OperationContext != "remove-ctx" {
 		t.Errorf("remove answer %+v", rres)
 	}
-	evs = env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated, evParticipantsUpdated, evRemoveParticipantSucceeded, evParticipantsUpdated)
-	if got := participantIDs(t, evs[5]); len(got) != 2 || got[1] != "8:acs:b" {
+	evs = env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated, evRemoveParticipantSucceeded, evParticipantsUpdated)
+	if got := participantIDs(t, evs[4]); len(got) != 2 || got[1] != user("b") {
 		t.Errorf("after remove %v", got)
 	}
-	status, _, _ = env.do(http.MethodPost, "/calling/callConnections/"+id+"/participants:remove", map[string]any{"participantToRemove": acsUser("8:acs:a")})
+	status, _, _ = env.do(http.MethodPost, "/calling/callConnections/"+id+"/participants:remove", map[string]any{"participantToRemove": acsUser(user("a"))})
 	if status != http.StatusNotFound {
 		t.Errorf("remove twice: %d", status)
 	}
 	// Removing the last remote participant ends the call.
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+"/participants:remove",
-		map[string]any{"participantToRemove": acsUser("8:acs:b")}, nil)
-	env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated, evParticipantsUpdated,
+		map[string]any{"participantToRemove": acsUser(user("b"))}, nil)
+	env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated,
 		evRemoveParticipantSucceeded, evParticipantsUpdated, evRemoveParticipantSucceeded, evParticipantsUpdated, evCallDisconnected)
 }
 
 func TestTransfer(t *testing.T) {
 	env := newEnv(t, nil)
 	t.Run("accepted", func(t *testing.T) {
-		call := env.connectedCall("8:acs:caller", nil)
+		call := env.connectedCall(user("caller"), nil)
 		var res operationContextResponse
 		env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+call.CallConnectionID+":transferToParticipant", map[string]any{
-			"targetParticipant": acsUser("8:acs:agent"), "operationContext": "xfer-ctx", "operationCallbackUri": env.recv.url("/op"),
+			"targetParticipant": acsUser(user("agent")), "operationContext": "xfer-ctx", "operationCallbackUri": env.recv.url("/op"),
 		}, &res)
 		if res.OperationContext != "xfer-ctx" {
 			t.Errorf("transfer answer %+v", res)
 		}
 		evs := env.recv.waitKinds(call.CallConnectionID, evCallConnected, evParticipantsUpdated, evCallTransferAccepted, evCallDisconnected)
 		acc := evs[2]
+		// The application is out of the call because the transfer completed.
+		checkResult(t, evs[3], resultTransferEnded)
 		if code, sub := resultOf(t, acc); code != 200 || sub != 7015 {
 			t.Errorf("CallTransferAccepted %d/%d", code, sub)
 		}
 		if acc.path != "/op" || acc.event.Data["operationContext"] != "xfer-ctx" {
 			t.Errorf("CallTransferAccepted to %s: %v", acc.path, acc.event.Data)
 		}
-		if tt := acc.event.Data["transferTarget"].(map[string]any); tt["rawId"] != "8:acs:agent" {
+		if tt := acc.event.Data["transferTarget"].(map[string]any); tt["rawId"] != user("agent") {
 			t.Errorf("transferTarget %v", tt)
 		}
-		if te := acc.event.Data["transferee"].(map[string]any); te["rawId"] != "8:acs:caller" {
+		if te := acc.event.Data["transferee"].(map[string]any); te["rawId"] != user("caller") {
 			t.Errorf("transferee %v", te)
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
-		env.script("8:acs:stubborn", Behavior{Transfer: TransferRefuse})
-		call := env.connectedCall("8:acs:caller2", nil)
+		env.script(user("stubborn"), Behavior{Transfer: TransferRefuse})
+		call := env.connectedCall(user("caller2"), nil)
 		env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+call.CallConnectionID+":transferToParticipant",
-			map[string]any{"targetParticipant": acsUser("8:acs:stubborn")}, nil)
+			map[string]any{"targetParticipant": acsUser(user("stubborn"))}, nil)
 		evs := env.recv.waitKinds(call.CallConnectionID, evCallConnected, evParticipantsUpdated, evCallTransferFailed)
 		if code, sub := resultOf(t, evs[2]); code != 603 || sub != 8538 {
 			t.Errorf("CallTransferFailed %d/%d", code, sub)
@@ -229,43 +235,43 @@ func TestTransfer(t *testing.T) {
 		}
 	})
 	t.Run("target does not answer", func(t *testing.T) {
-		env.script("8:acs:away", Behavior{Answer: AnswerBusy})
-		call := env.connectedCall("8:acs:caller3", nil)
+		env.script(user("away"), Behavior{Answer: AnswerBusy})
+		call := env.connectedCall(user("caller3"), nil)
 		env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+call.CallConnectionID+":transferToParticipant",
-			map[string]any{"targetParticipant": acsUser("8:acs:away")}, nil)
+			map[string]any{"targetParticipant": acsUser(user("away"))}, nil)
 		evs := env.recv.waitKinds(call.CallConnectionID, evCallConnected, evParticipantsUpdated, evCallTransferFailed)
 		if code, _ := resultOf(t, evs[2]); code != 486 {
 			t.Errorf("code %d", code)
 		}
 	})
 	t.Run("conflict while transferring", func(t *testing.T) {
-		env.script("8:acs:slowagent", Behavior{AnswerDelay: &Duration{D: time.Hour}})
-		call := env.connectedCall("8:acs:caller4", nil)
+		env.script(user("slowagent"), Behavior{AnswerDelay: &Duration{D: time.Hour}})
+		call := env.connectedCall(user("caller4"), nil)
 		env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+call.CallConnectionID+":transferToParticipant",
-			map[string]any{"targetParticipant": acsUser("8:acs:slowagent")}, nil)
+			map[string]any{"targetParticipant": acsUser(user("slowagent"))}, nil)
 		var props callConnectionProperties
 		env.mustDo(http.StatusOK, http.MethodGet, "/calling/callConnections/"+call.CallConnectionID, nil, &props)
 		if props.CallConnectionState != stateTransferring {
 			t.Errorf("state %s", props.CallConnectionState)
 		}
 		status, out, _ := env.do(http.MethodPost, "/calling/callConnections/"+call.CallConnectionID+":transferToParticipant",
-			map[string]any{"targetParticipant": acsUser("8:acs:other")})
+			map[string]any{"targetParticipant": acsUser(user("other"))})
 		if status != http.StatusConflict || !strings.Contains(string(out), "8607") {
 			t.Errorf("second transfer: %d %s", status, out)
 		}
 	})
 	t.Run("group call transfer replaces the transferee", func(t *testing.T) {
-		props := env.createCall(env.recv.url("/cb"), nil, acsUser("8:acs:g1"), acsUser("8:acs:g2"))
+		props := env.createCall(env.recv.url("/cb"), nil, acsUser(user("g1")), acsUser(user("g2")))
 		id := props.CallConnectionID
-		env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated)
-		status, _, _ := env.do(http.MethodPost, "/calling/callConnections/"+id+":transferToParticipant", map[string]any{"targetParticipant": acsUser("8:acs:g3")})
+		env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated)
+		status, _, _ := env.do(http.MethodPost, "/calling/callConnections/"+id+":transferToParticipant", map[string]any{"targetParticipant": acsUser(user("g3"))})
 		if status != http.StatusBadRequest {
 			t.Errorf("group transfer without transferee: %d", status)
 		}
 		env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+id+":transferToParticipant",
-			map[string]any{"targetParticipant": acsUser("8:acs:g3"), "transferee": acsUser("8:acs:g1")}, nil)
-		evs := env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evParticipantsUpdated, evCallTransferAccepted, evParticipantsUpdated)
-		if got := strings.Join(participantIDs(t, evs[4]), ","); got != env.srv.ApplicationID()+",8:acs:g2,8:acs:g3" {
+			map[string]any{"targetParticipant": acsUser(user("g3")), "transferee": acsUser(user("g1"))}, nil)
+		evs := env.recv.waitKinds(id, evCallConnected, evParticipantsUpdated, evCallTransferAccepted, evParticipantsUpdated)
+		if got := strings.Join(participantIDs(t, evs[3]), ","); got != env.srv.ApplicationID()+","+user("g2")+","+user("g3") {
 			t.Errorf("participants %s", got)
 		}
 	})
@@ -273,11 +279,11 @@ func TestTransfer(t *testing.T) {
 
 func TestMoveParticipants(t *testing.T) {
 	env := newEnv(t, nil)
-	a := env.connectedCall("8:acs:a-remote", nil)
-	b := env.connectedCall("8:acs:b-remote", nil)
+	a := env.connectedCall(user("a-remote"), nil)
+	b := env.connectedCall(user("b-remote"), nil)
 	var res moveParticipantsResponse
 	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+a.CallConnectionID+"/participants:moveHere", map[string]any{
-		"targetParticipants": []any{acsUser("8:acs:b-remote")}, "fromCall": b.CallConnectionID, "operationContext": "move",
+		"targetParticipants": []any{acsUser(user("b-remote"))}, "fromCall": b.CallConnectionID, "operationContext": "move",
 	}, &res)
 	if res.FromCall != b.CallConnectionID || len(res.Participants) != 3 || res.OperationContext != "move" {
 		t.Errorf("move answer %+v", res)

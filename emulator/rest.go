@@ -12,8 +12,6 @@ import (
 	"go.uber.org/zap"
 )
 
-const maxRequestBody = 1 << 20
-
 // restCall is one authenticated REST request, read and routed.
 type restCall struct {
 	r          *http.Request
@@ -27,27 +25,53 @@ type restCall struct {
 // body to answer with (body nil for none).
 type restHandler func(rc *restCall) (int, any, *apiError)
 
+// bodyTarget is the target of a problem with the whole body, "$" as the
+// JSON path of the root.
+const bodyTarget = "$"
+
 // decode reads the JSON body into v; an empty or malformed body is a 400.
 func (rc *restCall) decode(v any) *apiError {
 	if len(rc.body) == 0 {
-		return errBadRequest("The request body is required.")
+		return errInvalid(bodyTarget, "The request body is required.")
 	}
 	if err := json.Unmarshal(rc.body, v); err != nil {
-		return errBadRequest("The request body is not valid JSON for this operation: %s", jsonErrorText(err))
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return errInvalid(te.Field, "The request body is not valid JSON for this operation: field %s has the wrong type.", te.Field)
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return errInvalid(bodyTarget, "The request body is not valid JSON for this operation: syntax error.")
+		}
+		return errInvalid(bodyTarget, "The request body is not valid JSON for this operation: cannot decode.")
 	}
 	return nil
 }
 
-func jsonErrorText(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "field " + te.Field + " has the wrong type"
+// checkPath checks the IDs of the request path before anything looks them up.
+func (rc *restCall) checkPath() *apiError {
+	var bad violations
+	if rc.callID != "" {
+		bad.id("callConnectionId", "CallConnectionId", rc.callID, maxCallConnectionIDBytes, true)
 	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return "syntax error"
+	return bad.err()
+}
+
+// readBody reads a request body of at most maxRequestBody bytes; a larger
+// one is refused (413) without reading it all.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	if r.ContentLength > maxRequestBody {
+		return nil, errTooLarge()
 	}
-	return "cannot decode"
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, errTooLarge()
+	case err != nil:
+		return nil, errInvalid(bodyTarget, "The request body could not be read.")
+	}
+	return body, nil
 }
 
 func (e *Emulator) routes() http.Handler {
@@ -182,9 +206,9 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, aerr)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
-	if err != nil {
-		writeAPIError(w, errBadRequest("The request body could not be read."))
+	body, aerr := readBody(w, r)
+	if aerr != nil {
+		writeAPIError(w, aerr)
 		return
 	}
 	if err := verifyHMAC(r, body, e.cfg.AccessKey, time.Now()); err != nil {
@@ -194,7 +218,12 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := &restCall{r: r, body: body, apiVersion: r.URL.Query().Get("api-version"), callID: callID, rawID: rawID}
 	run := func(w http.ResponseWriter) {
-		status, v, aerr := h(rc)
+		aerr := rc.checkPath()
+		var status int
+		var v any
+		if aerr == nil {
+			status, v, aerr = h(rc)
+		}
 		if aerr != nil {
 			writeAPIError(w, aerr)
 			status = aerr.status
@@ -205,7 +234,7 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 		}
 		if ce := e.log.Check(zap.DebugLevel, "request"); ce != nil {
 			ce.Write(zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.Int("status", status),
-				zap.String("call_connection_id", callID), zap.Duration("duration", time.Since(start)))
+				zap.String("call_connection_id", truncate(callID)), zap.Duration("duration", time.Since(start)))
 		}
 	}
 	if id := r.Header.Get("Repeatability-Request-ID"); id != "" && r.Method == http.MethodPost {

@@ -11,7 +11,7 @@ import (
 
 func TestBadInput(t *testing.T) {
 	env := newEnv(t, nil)
-	call := env.connectedCall("8:acs:x", nil)
+	call := env.connectedCall(user("x"), nil)
 	id := call.CallConnectionID
 	cases := []struct {
 		name   string
@@ -24,18 +24,18 @@ func TestBadInput(t *testing.T) {
 		{"malformed JSON", "POST", "/calling/callConnections", "{", 400, "8523"},
 		{"empty body", "POST", "/calling/callConnections", nil, 400, "8523"},
 		{"no targets", "POST", "/calling/callConnections", map[string]any{"targets": []any{}, "callbackUri": env.recv.url("/cb")}, 400, "8523"},
-		{"no callback", "POST", "/calling/callConnections", map[string]any{"targets": []any{acsUser("8:acs:a")}}, 400, "8523"},
-		{"http callback off loopback", "POST", "/calling/callConnections", map[string]any{"targets": []any{acsUser("8:acs:a")}, "callbackUri": "http://app.example/cb"}, 400, "8523"},
-		{"relative callback", "POST", "/calling/callConnections", map[string]any{"targets": []any{acsUser("8:acs:a")}, "callbackUri": "/cb"}, 400, "8523"},
+		{"no callback", "POST", "/calling/callConnections", map[string]any{"targets": []any{acsUser(user("a"))}}, 400, "8523"},
+		{"http callback off loopback", "POST", "/calling/callConnections", map[string]any{"targets": []any{acsUser(user("a"))}, "callbackUri": "http://app.example/cb"}, 400, "8523"},
+		{"relative callback", "POST", "/calling/callConnections", map[string]any{"targets": []any{acsUser(user("a"))}, "callbackUri": "/cb"}, 400, "8523"},
 		{"bad phone", "POST", "/calling/callConnections", map[string]any{"targets": []any{phone("555")}, "callbackUri": env.recv.url("/cb"), "sourceCallerIdNumber": map[string]any{"value": "+18001234567"}}, 400, "8523"},
-		{"two kinds", "POST", "/calling/callConnections", map[string]any{"targets": []any{map[string]any{"communicationUser": map[string]string{"id": "8:acs:a"}, "phoneNumber": map[string]string{"value": "+1555"}}}, "callbackUri": env.recv.url("/cb")}, 400, "8523"},
-		{"wrong type", "POST", "/calling/callConnections/" + id + "/participants:add", map[string]any{"participantToAdd": acsUser("8:acs:b"), "invitationTimeoutInSeconds": "soon"}, 400, "8523"},
+		{"two kinds", "POST", "/calling/callConnections", map[string]any{"targets": []any{map[string]any{"communicationUser": map[string]string{"id": user("a")}, "phoneNumber": map[string]string{"value": "+1555"}}}, "callbackUri": env.recv.url("/cb")}, 400, "8523"},
+		{"wrong type", "POST", "/calling/callConnections/" + id + "/participants:add", map[string]any{"participantToAdd": acsUser(user("b")), "invitationTimeoutInSeconds": "soon"}, 400, "8523"},
 		{"add without participant", "POST", "/calling/callConnections/" + id + "/participants:add", map[string]any{}, 400, "8523"},
 		{"answer without context", "POST", "/calling/callConnections:answer", map[string]any{"callbackUri": env.recv.url("/cb")}, 400, "8523"},
 		{"unknown call", "GET", "/calling/callConnections/00000000-0000-0000-0000-000000000000", nil, 404, "8522"},
-		{"unknown call add", "POST", "/calling/callConnections/nope/participants:add", map[string]any{"participantToAdd": acsUser("8:acs:b")}, 404, "8522"},
+		{"unknown call add", "POST", "/calling/callConnections/nope/participants:add", map[string]any{"participantToAdd": acsUser(user("b"))}, 404, "8522"},
 		{"unknown call terminate", "POST", "/calling/callConnections/nope:terminate", nil, 404, "8522"},
-		{"unknown call transfer", "POST", "/calling/callConnections/nope:transferToParticipant", map[string]any{"targetParticipant": acsUser("8:acs:b")}, 404, "8522"},
+		{"unknown call transfer", "POST", "/calling/callConnections/nope:transferToParticipant", map[string]any{"targetParticipant": acsUser(user("b"))}, 404, "8522"},
 		{"unknown path", "GET", "/calling/nothing", nil, 404, "NotFound"},
 		{"wrong method", "PUT", "/calling/callConnections/" + id, nil, 405, "MethodNotAllowed"},
 		{"media operation", "POST", "/calling/callConnections/" + id + ":play", map[string]any{}, 405, "8520"},
@@ -53,19 +53,23 @@ func TestBadInput(t *testing.T) {
 			if err := json.Unmarshal(out, &eb); err != nil || eb.Error.Code != tc.code || eb.Error.Message == "" {
 				t.Fatalf("error body %s, want code %s", out, tc.code)
 			}
+			// Every validation error names the field it is about.
+			if tc.code == subInvalidArgument && (len(eb.Error.Details) == 0 || eb.Error.Details[0].Target == "" || eb.Error.Details[0].Message == "") {
+				t.Errorf("error body %s has no details with a target", out)
+			}
 		})
 	}
 }
 
 func TestOlderAPIVersionAccepted(t *testing.T) {
 	env := newEnv(t, nil)
-	call := env.connectedCall("8:acs:x", nil)
+	call := env.connectedCall(user("x"), nil)
 	env.mustDo(http.StatusOK, http.MethodGet, "/calling/callConnections/"+call.CallConnectionID+"?api-version=2024-09-15", nil, nil)
 }
 
 func TestAuthentication(t *testing.T) {
 	env := newEnv(t, nil)
-	body := map[string]any{"targets": []any{acsUser("8:acs:a")}, "callbackUri": env.recv.url("/cb")}
+	body := map[string]any{"targets": []any{acsUser(user("a"))}, "callbackUri": env.recv.url("/cb")}
 	raw, _ := json.Marshal(body)
 	check := func(name string, mutate func(r *http.Request)) {
 		t.Run(name, func(t *testing.T) {
@@ -99,7 +103,7 @@ func TestAuthentication(t *testing.T) {
 
 func TestRepeatabilityRequestID(t *testing.T) {
 	env := newEnv(t, nil)
-	body := map[string]any{"targets": []any{acsUser("8:acs:a")}, "callbackUri": env.recv.url("/cb")}
+	body := map[string]any{"targets": []any{acsUser(user("a"))}, "callbackUri": env.recv.url("/cb")}
 	id := "895e3ed9-ccbd-4059-81ba-ca490fae6560"
 	hdr := []string{"Repeatability-Request-ID", id, "Repeatability-First-Sent", time.Now().UTC().Format(http.TimeFormat)}
 
@@ -131,7 +135,7 @@ func TestRepeatabilityRequestID(t *testing.T) {
 	if status != http.StatusCreated || string(out2) != answers[0] || h.Get("Repeatability-Result") != "accepted" {
 		t.Errorf("later retry: %d %s %v", status, out2, h)
 	}
-	other := map[string]any{"targets": []any{acsUser("8:acs:b")}, "callbackUri": env.recv.url("/cb")}
+	other := map[string]any{"targets": []any{acsUser(user("b"))}, "callbackUri": env.recv.url("/cb")}
 	status, out2, _ = env.do(http.MethodPost, "/calling/callConnections", other, hdr...)
 	if status != http.StatusConflict || !strings.Contains(string(out2), "RepeatabilityRequestIdConflict") {
 		t.Errorf("same ID, other body: %d %s", status, out2)
@@ -145,7 +149,7 @@ func TestRepeatabilityRequestID(t *testing.T) {
 
 func TestRepeatabilityWindowExpires(t *testing.T) {
 	env := newEnv(t, func(c *Config) { c.RepeatabilityWindow = time.Millisecond })
-	body := map[string]any{"targets": []any{acsUser("8:acs:a")}, "callbackUri": env.recv.url("/cb")}
+	body := map[string]any{"targets": []any{acsUser(user("a"))}, "callbackUri": env.recv.url("/cb")}
 	_, a, _ := env.do(http.MethodPost, "/calling/callConnections", body, "Repeatability-Request-ID", "x")
 	time.Sleep(5 * time.Millisecond) // let the one-millisecond window pass
 	_, b, _ := env.do(http.MethodPost, "/calling/callConnections", body, "Repeatability-Request-ID", "x")
@@ -196,7 +200,7 @@ func TestControlAPIValidation(t *testing.T) {
 	if status, _ := env.control(http.MethodGet, "/emulator/v1/endpoints/8:acs:x", nil); status != http.StatusNotFound {
 		t.Errorf("deleted endpoint still there")
 	}
-	if status, _ := env.control(http.MethodPost, "/emulator/v1/incomingCalls", map[string]any{"from": "8:acs:a"}); status != http.StatusBadRequest {
+	if status, _ := env.control(http.MethodPost, "/emulator/v1/incomingCalls", map[string]any{"from": user("a")}); status != http.StatusBadRequest {
 		t.Errorf("incoming without to: %d", status)
 	}
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"slices"
 	"time"
 
 	"go.uber.org/zap"
@@ -40,36 +41,41 @@ type conversation struct {
 	correlationID string
 	locatorKey    string // "group:<id>" or "room:<id>" for locator calls
 
-	participants []*participant
-	conns        []*callConn          // live application connections
-	invites      map[*invitation]bool // pending invitations that may join the roster
-	hadRemote    bool                 // a non-application participant has joined at some point
-	ending       bool                 // being torn down: no more roster updates
+	participants []*participant          // in the order they joined
+	byID         map[string]*participant // the same, by raw ID
+	conns        []*callConn             // live application connections
+	invites      map[*invitation]bool    // pending invitations that may join the roster
+	hadRemote    bool                    // a non-application participant has joined at some point
+	ending       bool                    // being torn down: no more roster updates
 	ended        bool
+	rosterHeld   bool // a ParticipantsUpdated is held back by coalesceRosterLocked
 }
 
-func (v *conversation) find(rawID string) (int, *participant) {
-	for i, p := range v.participants {
-		if p.id.RawID == rawID {
-			return i, p
-		}
-	}
-	return -1, nil
-}
+func (v *conversation) find(rawID string) *participant { return v.byID[rawID] }
 
 func (v *conversation) addParticipant(id identifierModel) {
-	if _, p := v.find(id.RawID); p != nil {
-		return
+	if v.find(id.RawID) == nil {
+		v.join(&participant{id: id})
 	}
-	v.participants = append(v.participants, &participant{id: id})
+}
+
+// join adds p as it is (a participant moved from another call keeps its
+// mute state).
+func (v *conversation) join(p *participant) {
+	if v.byID == nil {
+		v.byID = map[string]*participant{}
+	}
+	v.participants = append(v.participants, p)
+	v.byID[p.id.RawID] = p
 }
 
 func (v *conversation) removeParticipant(rawID string) bool {
-	i, _ := v.find(rawID)
-	if i < 0 {
+	p := v.find(rawID)
+	if p == nil {
 		return false
 	}
-	v.participants = append(v.participants[:i], v.participants[i+1:]...)
+	delete(v.byID, rawID)
+	v.participants = slices.DeleteFunc(v.participants, func(q *participant) bool { return q == p })
 	return true
 }
 
@@ -91,6 +97,12 @@ func (v *conversation) remotes() []*participant {
 		}
 	}
 	return out
+}
+
+// invitedRemotes counts the remote participants in v and being invited to
+// it: what maxCallParticipants bounds.
+func (v *conversation) invitedRemotes() int {
+	return len(v.remotes()) + len(v.invites)
 }
 
 func (v *conversation) roster() []callParticipant {
@@ -149,6 +161,13 @@ func (c *callConn) properties() callConnectionProperties {
 	if targets == nil {
 		targets = []identifierModel{}
 	}
+	var displayName *string
+	if c.origin == originCreate {
+		// The service answers a created call with its display name, "" when
+		// none was given; answered and connected calls have none.
+		name := c.sourceDisplayName
+		displayName = &name
+	}
 	return callConnectionProperties{
 		CallConnectionID:     c.id,
 		ServerCallID:         c.conv.serverCallID,
@@ -156,7 +175,7 @@ func (c *callConn) properties() callConnectionProperties {
 		CallConnectionState:  c.state,
 		CallbackURI:          c.callbackURI,
 		SourceCallerIDNumber: c.sourceCallerID,
-		SourceDisplayName:    c.sourceDisplayName,
+		SourceDisplayName:    displayName,
 		Source:               c.source,
 		CorrelationID:        c.conv.correlationID,
 		AnsweredBy:           c.answeredBy,
@@ -183,7 +202,8 @@ type invitation struct {
 	id     string
 	target identifierModel
 	state  string
-	stops  []func() bool
+	group  *ringGroup    // the invitations that ring with it, on its timers
+	stops  []func() bool // timers of its own (a refused transfer)
 
 	operationContext string
 	callbackOverride string
@@ -192,19 +212,35 @@ type invitation struct {
 	onFail   func(resultInformation)
 }
 
-func (inv *invitation) stopTimers() {
-	for _, stop := range inv.stops {
-		stop()
-	}
-	inv.stops = nil
+// ringGroup is invitations that ring with the same script, so they settle at
+// the same instant on one pair of timers (the answer and the timeout), as the
+// targets of a create call that answer together do.
+type ringGroup struct {
+	invs    []*invitation
+	pending int
+	stops   []func() bool
 }
 
-// cancel stops a pending invitation; it reports whether it was pending.
+func stopAll(stops []func() bool) {
+	for _, stop := range stops {
+		stop()
+	}
+}
+
+// cancel stops a pending invitation; it reports whether it was pending. The
+// group's timers stop with its last pending invitation.
 func (inv *invitation) cancel() bool {
 	if inv.state != invPending {
 		return false
 	}
 	inv.state = invCancelled
-	inv.stopTimers()
+	stopAll(inv.stops)
+	inv.stops = nil
+	if g := inv.group; g != nil {
+		if g.pending--; g.pending == 0 {
+			stopAll(g.stops)
+			g.stops = nil
+		}
+	}
 	return true
 }

@@ -104,7 +104,7 @@ type callConnectionProperties struct {
 	CallConnectionState  string                  `json:"callConnectionState"`
 	CallbackURI          string                  `json:"callbackUri,omitempty"`
 	SourceCallerIDNumber *phoneNumberModel       `json:"sourceCallerIdNumber,omitempty"`
-	SourceDisplayName    string                  `json:"sourceDisplayName,omitempty"`
+	SourceDisplayName    *string                 `json:"sourceDisplayName,omitempty"`
 	Source               *identifierModel        `json:"source,omitempty"`
 	CorrelationID        string                  `json:"correlationId,omitempty"`
 	AnsweredBy           *communicationUserModel `json:"answeredBy,omitempty"`

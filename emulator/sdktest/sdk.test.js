@@ -232,6 +232,10 @@ async function expectRestError(promise, status, code) {
   });
 }
 
+// TEST_RESOURCE is the resource of the ACS users the tests call: the service
+// refuses ACS user IDs without one ("8:acs:<resource>_<id>").
+const TEST_RESOURCE = "4f5b6c7d-0000-4000-8000-00000000c0de";
+const user = (name) => `8:acs:${TEST_RESOURCE}_${name}`;
 const cb = () => `${receiverURL}/cb`;
 const acs = (id) => ({ communicationUserId: id });
 const pstn = (n) => ({ phoneNumber: n });
@@ -264,12 +268,13 @@ after(async () => {
 });
 
 test("create a 1:1 call to an ACS user, read it, mute, hang up", async () => {
-  const target = "8:acs:sdk-user-1";
+  const target = user("sdk-user-1");
   const res = await client.createCall({ targetParticipant: acs(target) }, cb(), {
     operationContext: "create-ctx",
   });
   const props = res.callConnectionProperties;
   assert.equal(props.callConnectionState, "connecting");
+  assert.equal(props.sourceDisplayName, "", "a created call has a display name, empty when none was given");
   assert.equal(props.targetParticipants[0].communicationUserId, target);
   assert.equal(props.source.communicationUserId, info.applicationId);
   assert.equal(props.callbackUrl ?? props.callbackUri, cb());
@@ -322,13 +327,14 @@ test("create a PSTN call with a caller ID", async () => {
 });
 
 test("group call, then connect to it by server call, group call and room", async () => {
-  const res = await client.createGroupCall([acs("8:acs:sdk-g1"), pstn("+16045550001")], cb(), {
+  const res = await client.createGroupCall([acs(user("sdk-g1")), pstn("+16045550001")], cb(), {
     sourceCallIdNumber: callerId,
     operationContext: "group",
   });
   const id = res.callConnectionProperties.callConnectionId;
-  const evs = await waitKinds(id, "CallConnected", "ParticipantsUpdated", "ParticipantsUpdated");
-  assert.equal(evs[2].participants.length, 3);
+  // Both targets answer at the same instant: one roster update names both.
+  const evs = await waitKinds(id, "CallConnected", "ParticipantsUpdated");
+  assert.equal(evs[1].participants.length, 3);
 
   const joined = await client.connectCall(
     { kind: "serverCallLocator", id: res.callConnectionProperties.serverCallId },
@@ -359,7 +365,7 @@ test("group call, then connect to it by server call, group call and room", async
 });
 
 test("answer an incoming call", async () => {
-  const inc = await incomingCall("4:+14255550100", "8:acs:sdk-me");
+  const inc = await incomingCall("4:+14255550100", user("sdk-me"));
   const res = await client.answerCall(inc.context, cb(), { operationContext: "answer-ctx" });
   const props = res.callConnectionProperties;
   assert.equal(props.serverCallId, inc.data.serverCallId);
@@ -369,29 +375,30 @@ test("answer an incoming call", async () => {
   assert.equal(connected.correlationId, inc.data.correlationId);
   assert.deepEqual(
     updated.participants.map((p) => p.identifier.rawId ?? p.identifier.communicationUserId),
-    ["4:+14255550100", "8:acs:sdk-me"],
+    ["4:+14255550100", user("sdk-me")],
   );
   // A remote hang-up ends a 1:1 call.
   const r = await control("POST", `/emulator/v1/calls/${props.callConnectionId}/participants/${encodeURIComponent("4:+14255550100")}/hangUp`);
   assert.equal(r.status, 204);
   const disc = await waitKind(props.callConnectionId, "CallDisconnected");
   assert.equal(disc.resultInformation.code, 200);
+  assert.equal(disc.resultInformation.subCode, 5002, "every other participant left");
   await expectRestError(client.answerCall(inc.context, cb()), 409);
 });
 
 test("reject with none, busy and forbidden; redirect", async () => {
   for (const reason of [undefined, "none", "busy", "forbidden"]) {
-    const inc = await incomingCall("8:acs:sdk-caller", "8:acs:sdk-me");
+    const inc = await incomingCall(user("sdk-caller"), user("sdk-me"));
     await client.rejectCall(inc.context, reason ? { callRejectReason: reason } : {});
     const r = await control("GET", `/emulator/v1/incomingCalls/${inc.id}`);
     assert.equal(r.body.state, "rejected");
   }
-  const inc = await incomingCall("8:acs:sdk-caller", "8:acs:sdk-me");
+  const inc = await incomingCall(user("sdk-caller"), user("sdk-me"));
   await client.redirectCall(inc.context, { targetParticipant: pstn("+16041234567") });
   assert.equal((await control("GET", `/emulator/v1/incomingCalls/${inc.id}`)).body.state, "redirected");
   // A redirect to an identity of the resource raises a new IncomingCall.
   const own = `8:acs:${info.resourceId}_sdk-agent`;
-  const inc2 = await incomingCall("8:acs:sdk-caller", "8:acs:sdk-me");
+  const inc2 = await incomingCall(user("sdk-caller"), user("sdk-me"));
   await client.redirectCall(inc2.context, { targetParticipant: acs(own) });
   const redirected = await waitFor("redirected IncomingCall", () =>
     incomingCalls.find((e) => e.data.to.rawId === own && e.data.serverCallId === inc2.data.serverCallId),
@@ -403,16 +410,16 @@ test("reject with none, busy and forbidden; redirect", async () => {
 });
 
 test("add ACS and PSTN participants, remove one, cancel an add, move one", async () => {
-  const { id, conn } = await connectedCall("8:acs:sdk-host");
+  const { id, conn } = await connectedCall(user("sdk-host"));
   const added = await conn.addParticipant(
-    { targetParticipant: acs("8:acs:sdk-added"), customCallingContext: [{ kind: "voip", key: "k", value: "v" }] },
+    { targetParticipant: acs(user("sdk-added")), customCallingContext: [{ kind: "voip", key: "k", value: "v" }] },
     { operationContext: "add-ctx", invitationTimeoutInSeconds: 30, operationCallbackUrl: `${receiverURL}/op` },
   );
   assert.ok(added.invitationId);
   assert.equal(added.operationContext, "add-ctx");
-  assert.equal(added.participant.identifier.communicationUserId, "8:acs:sdk-added");
+  assert.equal(added.participant.identifier.communicationUserId, user("sdk-added"));
   const ok = await waitKind(id, "AddParticipantSucceeded");
-  assert.equal(ok.participant.communicationUserId, "8:acs:sdk-added");
+  assert.equal(ok.participant.communicationUserId, user("sdk-added"));
   assert.equal(ok.operationContext, "add-ctx");
   assert.equal(ok.path, "/op");
   await waitKind(id, "ParticipantsUpdated", (e) => e.participants.length === 3);
@@ -421,16 +428,16 @@ test("add ACS and PSTN participants, remove one, cancel an add, move one", async
   const pstnOK = await waitKind(id, "AddParticipantSucceeded", (e) => e.participant.phoneNumber === "+16041234567");
   assert.equal(pstnOK.resultInformation.code, 200);
 
-  const removed = await conn.removeParticipant(acs("8:acs:sdk-added"), { operationContext: "remove-ctx" });
+  const removed = await conn.removeParticipant(acs(user("sdk-added")), { operationContext: "remove-ctx" });
   assert.equal(removed.operationContext, "remove-ctx");
   const rm = await waitKind(id, "RemoveParticipantSucceeded");
-  assert.equal(rm.participant.communicationUserId, "8:acs:sdk-added");
+  assert.equal(rm.participant.communicationUserId, user("sdk-added"));
   await waitKind(id, "ParticipantsUpdated", (e) =>
-    e.participants.length === 3 && !e.participants.some((p) => p.identifier.communicationUserId === "8:acs:sdk-added"),
+    e.participants.length === 3 && !e.participants.some((p) => p.identifier.communicationUserId === user("sdk-added")),
   );
 
-  await script("8:acs:sdk-ringing", { answer: "noAnswer" });
-  const pending = await conn.addParticipant({ targetParticipant: acs("8:acs:sdk-ringing") });
+  await script(user("sdk-ringing"), { answer: "noAnswer" });
+  const pending = await conn.addParticipant({ targetParticipant: acs(user("sdk-ringing")) });
   const cancel = await conn.cancelAddParticipantOperation(pending.invitationId, { operationContext: "cancel-ctx" });
   assert.equal(cancel.invitationId, pending.invitationId);
   const cancelled = await waitKind(id, "CancelAddParticipantSucceeded");
@@ -438,17 +445,17 @@ test("add ACS and PSTN participants, remove one, cancel an add, move one", async
   assert.equal(cancelled.operationContext, "cancel-ctx");
 
   // Cancelling after the invitee answered fails.
-  const quick = await conn.addParticipant({ targetParticipant: acs("8:acs:sdk-quick") });
-  await waitKind(id, "AddParticipantSucceeded", (e) => e.participant.communicationUserId === "8:acs:sdk-quick");
+  const quick = await conn.addParticipant({ targetParticipant: acs(user("sdk-quick")) });
+  await waitKind(id, "AddParticipantSucceeded", (e) => e.participant.communicationUserId === user("sdk-quick"));
   await conn.cancelAddParticipantOperation(quick.invitationId);
   const late = await waitKind(id, "CancelAddParticipantFailed");
   assert.equal(late.invitationId, quick.invitationId);
 
-  const other = await connectedCall("8:acs:sdk-mover");
-  const moved = await conn.moveParticipants([acs("8:acs:sdk-mover")], other.id, { operationContext: "move" });
+  const other = await connectedCall(user("sdk-mover"));
+  const moved = await conn.moveParticipants([acs(user("sdk-mover"))], other.id, { operationContext: "move" });
   assert.equal(moved.fromCall, other.id);
   const mv = await waitKind(id, "MoveParticipantSucceeded");
-  assert.equal(mv.participant.communicationUserId, "8:acs:sdk-mover");
+  assert.equal(mv.participant.communicationUserId, user("sdk-mover"));
   assert.equal(mv.fromCall, other.id);
   await waitKind(other.id, "CallDisconnected");
 
@@ -457,11 +464,11 @@ test("add ACS and PSTN participants, remove one, cancel an add, move one", async
 });
 
 test("add participant fails: declined, busy, no answer within the invitation timeout", async () => {
-  const { id, conn } = await connectedCall("8:acs:sdk-host2");
+  const { id, conn } = await connectedCall(user("sdk-host2"));
   const cases = [
-    ["8:acs:sdk-decline", "decline", 603, 8538],
-    ["8:acs:sdk-busy", "busy", 486, 8539],
-    ["8:acs:sdk-noanswer", "noAnswer", 487, 10004],
+    [user("sdk-decline"), "decline", 603, 8538],
+    [user("sdk-busy"), "busy", 486, 8539],
+    [user("sdk-noanswer"), "noAnswer", 487, 10004],
   ];
   for (const [who, answer, code, subCode] of cases) {
     await script(who, { answer });
@@ -475,8 +482,8 @@ test("add participant fails: declined, busy, no answer within the invitation tim
 });
 
 test("create call fails: CreateCallFailed then CallDisconnected", async () => {
-  await script("8:acs:sdk-refuser", { answer: "decline" });
-  const res = await client.createCall({ targetParticipant: acs("8:acs:sdk-refuser") }, cb(), { operationContext: "doomed" });
+  await script(user("sdk-refuser"), { answer: "decline" });
+  const res = await client.createCall({ targetParticipant: acs(user("sdk-refuser")) }, cb(), { operationContext: "doomed" });
   const [failed, disc] = await waitKinds(res.callConnectionProperties.callConnectionId, "CreateCallFailed", "CallDisconnected");
   assert.equal(failed.operationContext, "doomed");
   assert.equal(failed.resultInformation.code, 603);
@@ -484,16 +491,16 @@ test("create call fails: CreateCallFailed then CallDisconnected", async () => {
 });
 
 test("transfer: accepted, then refused", async () => {
-  const a = await connectedCall("8:acs:sdk-customer");
-  const t = await a.conn.transferCallToParticipant(acs("8:acs:sdk-agent"), { operationContext: "xfer" });
+  const a = await connectedCall(user("sdk-customer"));
+  const t = await a.conn.transferCallToParticipant(acs(user("sdk-agent")), { operationContext: "xfer" });
   assert.equal(t.operationContext, "xfer");
   const [, , accepted] = await waitKinds(a.id, "CallConnected", "ParticipantsUpdated", "CallTransferAccepted", "CallDisconnected");
   assert.equal(accepted.resultInformation.subCode, 7015);
-  assert.equal(accepted.transferTarget.rawId ?? accepted.transferTarget.communicationUser.id, "8:acs:sdk-agent");
+  assert.equal(accepted.transferTarget.rawId ?? accepted.transferTarget.communicationUser.id, user("sdk-agent"));
 
-  await script("8:acs:sdk-stubborn", { transfer: "refuse" });
-  const b = await connectedCall("8:acs:sdk-customer2");
-  const t2 = await b.conn.transferCallToParticipant(acs("8:acs:sdk-stubborn"));
+  await script(user("sdk-stubborn"), { transfer: "refuse" });
+  const b = await connectedCall(user("sdk-customer2"));
+  const t2 = await b.conn.transferCallToParticipant(acs(user("sdk-stubborn")));
   assert.ok(t2.operationContext, "the SDK fills operationContext");
   const failed = await waitKind(b.id, "CallTransferFailed");
   assert.equal(failed.operationContext, t2.operationContext);
@@ -506,18 +513,47 @@ test("errors: unknown call, bad input, wrong state", async () => {
   const ghost = client.getCallConnection("00000000-0000-0000-0000-000000000000");
   await expectRestError(ghost.getCallConnectionProperties(), 404, "8522");
   await expectRestError(ghost.hangUp(false), 404, "8522");
-  await expectRestError(ghost.addParticipant({ targetParticipant: acs("8:acs:x") }), 404, "8522");
-  await expectRestError(client.createCall({ targetParticipant: acs("8:acs:x") }, "http://app.example/cb"), 400, "8523");
+  await expectRestError(ghost.addParticipant({ targetParticipant: acs(user("x")) }), 404, "8522");
+  await expectRestError(client.createCall({ targetParticipant: acs(user("x")) }, "http://app.example/cb"), 400, "8523");
 
-  await script("8:acs:sdk-never", { answer: "noAnswer" });
-  const res = await client.createCall({ targetParticipant: acs("8:acs:sdk-never") }, cb());
-  await expectRestError(res.callConnection.addParticipant({ targetParticipant: acs("8:acs:y") }), 400, "8501");
+  await script(user("sdk-never"), { answer: "noAnswer" });
+  const res = await client.createCall({ targetParticipant: acs(user("sdk-never")) }, cb());
+  await expectRestError(res.callConnection.addParticipant({ targetParticipant: acs(user("y")) }), 400, "8501");
   await res.callConnection.hangUp(false);
   await waitKind(res.callConnectionProperties.callConnectionId, "CallDisconnected");
+});
+
+test("refused requests: details name the field; a caller ID the resource does not own is 403", async () => {
+  for (const [bad, target] of [
+    [acs("8:acs:"), "targets[0].communicationUser.id"],
+    [acs(user("x") + "\n"), "targets[0].communicationUser.id"],
+    [acs("../../etc/passwd"), "targets[0].communicationUser.id"],
+    [{ id: "x" }, "targets[0].rawId"],
+  ]) {
+    await assert.rejects(client.createCall({ targetParticipant: bad }, cb()), (err) => {
+      assert.equal(err.statusCode, 400, `${JSON.stringify(bad)}: ${err.stack}`);
+      assert.equal(err.code, "8523");
+      const details = err.response.parsedBody?.error?.details;
+      assert.ok(Array.isArray(details) && details.length > 0, `details in ${err.response.bodyAsText}`);
+      assert.equal(details[0].target, target);
+      assert.ok(details[0].message);
+      return true;
+    });
+  }
+  await assert.rejects(
+    client.createCall({ targetParticipant: pstn("+16471234567"), sourceCallIdNumber: pstn("+15550001111") }, cb()),
+    (err) => {
+      assert.equal(err.statusCode, 403, err.message);
+      assert.equal(err.code, "7504");
+      assert.equal(err.response.parsedBody.error.details[0].target, "sourceCallerIdNumber.value");
+      return true;
+    },
+  );
+  await expectRestError(client.connectCall({ kind: "serverCallLocator", id: "garbage" }, cb()), 400, "8523");
 });
 
 test("a wrong access key is rejected with 401", async () => {
   const bad = connectionString.replace(/accesskey=.*$/, `accesskey=${Buffer.from("wrong-key").toString("base64")}`);
   const c = new CallAutomationClient(bad, { allowInsecureConnection: true });
-  await expectRestError(c.createCall({ targetParticipant: acs("8:acs:x") }, cb()), 401);
+  await expectRestError(c.createCall({ targetParticipant: acs(user("x")) }, cb()), 401);
 });

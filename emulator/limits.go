@@ -1,0 +1,56 @@
+package emulator
+
+// Bounds the emulator enforces, the same as callgate's. Every one of them is
+// checked before a request changes anything, and a request past one is
+// answered 400 with the offending field in details (413 for the body), so a
+// gateway that lets an oversized request through fails its tests here
+// instead of in production. README lists them.
+const (
+	// maxRequestBody bounds a REST or control API request body (413 beyond).
+	maxRequestBody = 1 << 20
+
+	// maxCreateTargets bounds the targets of one create call.
+	maxCreateTargets = 100
+	// maxCallParticipants bounds the remote participants of one call, those
+	// in it and those being invited; the application's own connections do
+	// not count, so a create call with maxCreateTargets targets fits.
+	maxCallParticipants = 100
+
+	// maxIdentifierBytes bounds every string of an identifier: rawId,
+	// communicationUser.id, userId, appId, tenantId, resourceId and a phone
+	// number's value.
+	maxIdentifierBytes = 256
+	// maxDisplayNameRunes bounds sourceDisplayName, in Unicode code points.
+	maxDisplayNameRunes = 256
+	// maxOperationContextRunes bounds operationContext, in code points.
+	maxOperationContextRunes = 4096
+	// maxCallbackURIBytes bounds callbackUri and operationCallbackUri.
+	maxCallbackURIBytes = 2048
+	// maxIncomingCallContextBytes bounds incomingCallContext.
+	maxIncomingCallContextBytes = 16384
+
+	// maxCallConnectionIDBytes bounds the {callConnectionId} of a path and
+	// fromCall, which is one.
+	maxCallConnectionIDBytes = 256
+	// maxInvitationIDBytes bounds invitationId.
+	maxInvitationIDBytes = 256
+	// maxRoomIDBytes bounds a room locator's roomId (a groupCallId is a UUID).
+	maxRoomIDBytes = 256
+	// maxServerCallIDBytes bounds a server call locator's serverCallId.
+	maxServerCallIDBytes = 2048
+
+	// Custom calling context: at most maxSIPXHeaders custom SIP headers
+	// (names up to maxSIPHeaderNameBytes including their X-MS-Custom- or X-
+	// prefix), SIP values (User-To-User included) up to maxSIPHeaderValueRunes
+	// characters, at most maxVoIPHeaders VoIP headers.
+	maxSIPXHeaders          = 5
+	maxSIPHeaderNameBytes   = 64
+	maxSIPHeaderValueRunes  = 256
+	maxVoIPHeaders          = 1000
+	maxVoIPHeaderNameBytes  = 64
+	maxVoIPHeaderValueRunes = 1024
+
+	// maxInvitationTimeout is the API's upper bound of
+	// invitationTimeoutInSeconds.
+	maxInvitationTimeout = 180
+)
