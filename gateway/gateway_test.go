@@ -81,7 +81,7 @@ func TestHealthServing(t *testing.T) {
 // as written, and ACS's 404 comes back as one.
 func TestRESTReachesTheRPC(t *testing.T) {
 	s, _ := start(t)
-	resp, body := do(t, http.MethodGet, s.base+"/v1/calls/no-such-call/participants/8%3Aacs%3Auser-1", "", nil)
+	resp, body := do(t, http.MethodGet, s.base+"/v1/calls/no-such-call/participants/8%3Aacs%3Ar_user-1", "", nil)
 	if resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("GET participant of an unknown call = %d: %s", resp.StatusCode, body)
 	}

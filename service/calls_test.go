@@ -50,7 +50,7 @@ func TestCreateCall(t *testing.T) {
 	})
 
 	t.Run("phone number by raw ID, with caller ID", func(t *testing.T) {
-		number, callerID := phoneNumber(), phoneNumber()
+		number := phoneNumber()
 		res, err := s.Calls.CreateCall(testContext(t), &callgatev1.CreateCallRequest{
 			Targets:              []*callgatev1.CommunicationIdentifier{rawOnly("4:" + number)},
 			SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: callerID},
@@ -73,7 +73,7 @@ func TestCreateCall(t *testing.T) {
 		a, b, number := s.acsUser(), s.acsUser(), phoneNumber()
 		res, err := s.Calls.CreateCall(testContext(t), &callgatev1.CreateCallRequest{
 			Targets:              []*callgatev1.CommunicationIdentifier{userID(a), rawOnly(b), phoneID(number)},
-			SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: phoneNumber()},
+			SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: callerID},
 		})
 		if err != nil {
 			t.Fatalf("CreateCall: %v", err)
@@ -214,7 +214,7 @@ func TestConnectCall(t *testing.T) {
 
 	t.Run("unknown server call fails later", func(t *testing.T) {
 		res, err := s.Calls.ConnectCall(testContext(t), &callgatev1.ConnectCallRequest{
-			CallLocator: &callgatev1.ConnectCallRequest_ServerCallId{ServerCallId: "no-such-server-call"},
+			CallLocator: &callgatev1.ConnectCallRequest_ServerCallId{ServerCallId: "aHR0cHM6Ly9zZXJ2ZXItY2FsbC1pZA"},
 		})
 		if err != nil {
 			t.Fatalf("ConnectCall: %v", err)
@@ -255,7 +255,7 @@ func TestTransferCall(t *testing.T) {
 		res, err := s.Calls.TransferCall(testContext(t), &callgatev1.TransferCallRequest{
 			CallConnectionId:     call.GetCallConnectionId(),
 			Target:               phoneID(phoneNumber()),
-			SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: phoneNumber()},
+			SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: callerID},
 			CustomCallingContext: &callgatev1.CustomCallingContext{
 				SipUserToUser: "uuivalue",
 				SipXHeaders:   map[string]string{"header1": "headerValue"},

@@ -97,9 +97,18 @@ func (v *validator) acsUserID(field, id string) {
 		v.add(field, descRequired)
 		return
 	}
-	for _, prefix := range []string{"8:acs:", "8:spool:", "8:dod-acs:", "8:gcch-acs:"} {
-		if rest, ok := strings.CutPrefix(id, prefix); ok && rest != "" && isRawID(id) {
-			return
+	if !isRawID(id) {
+		v.add(field, "must be an ACS user ID (8:acs:<resource id>_<user id>)")
+		return
+	}
+	if rest, ok := strings.CutPrefix(id, "8:spool:"); ok && rest != "" {
+		return
+	}
+	for _, prefix := range []string{"8:acs:", "8:dod-acs:", "8:gcch-acs:"} {
+		if rest, ok := strings.CutPrefix(id, prefix); ok {
+			if resource, user, ok := strings.Cut(rest, "_"); ok && resource != "" && user != "" {
+				return
+			}
 		}
 	}
 	v.add(field, "must be an ACS user ID (8:acs:<resource id>_<user id>)")

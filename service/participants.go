@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"strings"
 
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/acsproto"
@@ -129,8 +128,10 @@ func (s *ParticipantServer) GetParticipant(ctx context.Context, req *callgatev1.
 
 var getParticipant = unary[*callgatev1.GetParticipantRequest, *callgatev1.GetParticipantResponse, *acs.GetParticipantRequest, *acs.CallParticipant]{
 	build: func(_ *core, v *validator, req *callgatev1.GetParticipantRequest) (*acs.GetParticipantRequest, outcome) {
-		if strings.HasPrefix(req.GetRawId(), "+") {
-			v.add("raw_id", descPhoneRawID)
+		// Checked as any raw ID of a request is, and by the same rules; an empty one is a declared
+		// violation already.
+		if raw := req.GetRawId(); raw != "" {
+			v.rawIdentifier(path{name: "raw_id", index: -1, whole: true}, raw, existing)
 		}
 		return &acs.GetParticipantRequest{CallConnectionID: req.GetCallConnectionId(), ParticipantRawID: req.GetRawId()}, outcome{}
 	},

@@ -44,7 +44,7 @@ func TestAddParticipant(t *testing.T) {
 		res, err := s.Participants.AddParticipant(testContext(t), &callgatev1.AddParticipantRequest{
 			CallConnectionId:     call.GetCallConnectionId(),
 			Participant:          rawOnly("4:" + number),
-			SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: phoneNumber()},
+			SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: callerID},
 			SourceDisplayName:    "Contoso",
 			CustomCallingContext: &callgatev1.CustomCallingContext{
 				SipUserToUser: "uui",
@@ -146,7 +146,7 @@ func TestListAndGetParticipants(t *testing.T) {
 	user, number := s.acsUser(), phoneNumber()
 	created, err := s.Calls.CreateCall(testContext(t), &callgatev1.CreateCallRequest{
 		Targets:              []*callgatev1.CommunicationIdentifier{userID(user), phoneID(number)},
-		SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: phoneNumber()},
+		SourceCallerIdNumber: &callgatev1.PhoneNumber{Value: callerID},
 	})
 	if err != nil {
 		t.Fatalf("CreateCall: %v", err)

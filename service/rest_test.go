@@ -49,7 +49,7 @@ func TestREST(t *testing.T) {
 	}
 
 	// A 1:1 phone call, through its life.
-	number, callerID := phoneNumber(), phoneNumber()
+	number := phoneNumber()
 	out := ok(t, "POST", "/v1/calls", fmt.Sprintf(`{"targets":[{"phoneNumber":{"value":%q}}],"sourceCallerIdNumber":{"value":%q},"operationContext":"rest-call"}`, number, callerID))
 	id := str(out, "call", "callConnectionId")
 	if id == "" || str(out, "call", "correlationId") == "" || str(out, "call", "state") != "CALL_STATE_CONNECTING" {
@@ -190,7 +190,7 @@ func TestRESTErrors(t *testing.T) {
 
 	t.Run("400 names the fields", func(t *testing.T) {
 		before := s.Upstream.count()
-		code, out := s.rest(t, "POST", "/v1/calls", `{"targets":[{"rawId":"8:acs:x"},{"phoneNumber":{"value":"123"}}],"requestId":"again"}`)
+		code, out := s.rest(t, "POST", "/v1/calls", `{"targets":[{"rawId":"8:acs:r_x"},{"phoneNumber":{"value":"123"}}],"requestId":"again"}`)
 		if code != http.StatusBadRequest {
 			t.Fatalf("status %d: %v", code, out)
 		}

@@ -121,7 +121,7 @@ func withProductionLogging() stackOption {
 func newStack(t testing.TB, opts ...stackOption) *stack {
 	t.Helper()
 	cfg := stackConfig{
-		emulator: emulator.Config{AccessKey: randomBytes(32), AnswerDelay: 0},
+		emulator: emulator.Config{AccessKey: randomBytes(32), AnswerDelay: 0, PhoneNumbers: []string{callerID}},
 		retry:    acs.RetryPolicy{MaxAttempts: 2, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond},
 	}
 	for _, o := range opts {
@@ -205,7 +205,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	g, err := gateway.New(gateway.Config{ShutdownGrace: 5 * time.Second, Logger: log}, lns, gateway.Parts{
 		Services:  services,
 		Callbacks: callbacksHandler,
-		Ready:     []func(context.Context) error{events.Ready},
+		Ready:     []func(context.Context) error{events.Ready, cb.Ready},
 	})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
@@ -258,6 +258,9 @@ func testContext(t testing.TB) context.Context {
 func (s *stack) acsUser() string {
 	return "8:acs:" + s.Emulator.ResourceID() + "_" + hex.EncodeToString(randomBytes(8))
 }
+
+// callerID is the number the emulated resource owns: the only caller ID ACS accepts from it.
+const callerID = "+18005550100"
 
 // phoneNumber makes up a North American number.
 func phoneNumber() string {

@@ -158,12 +158,17 @@ func (v *validator) operationContext(given string) string {
 type path struct {
 	name  string
 	index int // element index of a repeated field, or -1
+	// whole: the field is a raw ID itself, not an identifier message (GetParticipant's raw_id).
+	whole bool
 }
 
 func at(name string) path          { return path{name: name, index: -1} }
 func elem(name string, i int) path { return path{name: name, index: i} }
 
 func (p path) join(sub string) string {
+	if p.whole {
+		return p.name
+	}
 	if p.index < 0 {
 		return p.name + sub
 	}

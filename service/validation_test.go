@@ -41,7 +41,7 @@ func TestValidation(t *testing.T) {
 	s := newStack(t)
 	ctx := context.Background()
 	call, user := "a-call-connection", "8:acs:"+s.Emulator.ResourceID()+"_validation"
-	number, callerID := "+16471234567", &callgatev1.PhoneNumber{Value: "+18005550100"}
+	number, callerID := "+16471234567", &callgatev1.PhoneNumber{Value: callerID}
 	teams := &callgatev1.CommunicationIdentifier{Kind: &callgatev1.CommunicationIdentifier_MicrosoftTeamsUser{
 		MicrosoftTeamsUser: &callgatev1.MicrosoftTeamsUser{UserId: "0c7e2d54-0f4c-4c1b-9f7e-3a2b1c0d9e8f"}}}
 	empty := &callgatev1.CommunicationIdentifier{}

@@ -149,7 +149,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	defer conn.Close()
 	calls := callgatev1.NewCallServiceClient(conn)
 
-	created, err := calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{{RawId: "8:acs:watched"}}})
+	created, err := calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{{RawId: "8:acs:dev_watched"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	}
 	waiting := make(chan error, 1)
 	go func() {
-		_, err := calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{{RawId: "8:acs:never-answers"}}, Wait: durationpb.New(5 * time.Minute)})
+		_, err := calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{{RawId: "8:acs:dev_never-answers"}}, Wait: durationpb.New(5 * time.Minute)})
 		waiting <- err
 	}()
 	waitForCalls(t, ctx, a[1], 2)

@@ -61,7 +61,7 @@ func (s *stack) parts() gateway.Parts {
 	return gateway.Parts{
 		Services:  s.services,
 		Callbacks: s.callbacks,
-		Ready:     []func(context.Context) error{s.events.Ready},
+		Ready:     []func(context.Context) error{s.events.Ready, s.callbacks.Ready},
 	}
 }
 
