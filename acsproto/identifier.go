@@ -1,8 +1,6 @@
 package acsproto
 
 import (
-	"strings"
-
 	"github.com/callgate/callgate/acs"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
@@ -49,9 +47,9 @@ func PhoneNumber(n *acs.PhoneNumberModel) *callgatev1.PhoneNumber {
 	return &callgatev1.PhoneNumber{Value: n.Value, IsAnonymous: n.IsAnonymous, AssertedId: n.AssertedID}
 }
 
-// Cloud converts a Teams cloud, whatever its case; an empty or unknown one is unspecified.
+// Cloud converts a Teams cloud; an empty or unknown one is unspecified.
 func Cloud(c acs.Cloud) callgatev1.CommunicationCloud {
-	switch acs.Cloud(strings.ToLower(string(c))) {
+	switch c {
 	case acs.CloudPublic:
 		return callgatev1.CommunicationCloud_COMMUNICATION_CLOUD_PUBLIC
 	case acs.CloudDoD:

@@ -302,3 +302,35 @@ func TestWaitSeesCallbacksThatReachAnotherReplica(t *testing.T) {
 		t.Fatalf("AddParticipant on A, callbacks to B: %v %v", added, err)
 	}
 }
+
+// A wait shorter than the time to reach the event log is DEADLINE_EXCEEDED carrying what was
+// started, never UNAVAILABLE: a client that retries UNAVAILABLE would place a second call.
+func TestTinyWaitIsDeadlineExceededWithWhatWasStarted(t *testing.T) {
+	s := newStack(t)
+	for _, d := range []time.Duration{time.Nanosecond, time.Microsecond} {
+		t.Run(d.String(), func(t *testing.T) {
+			created, err := s.Calls.CreateCall(testContext(t), &callgatev1.CreateCallRequest{
+				Targets: []*callgatev1.CommunicationIdentifier{userID(s.acsUser())}, Wait: durationpb.New(d),
+			})
+			if status.Code(err) != codes.DeadlineExceeded {
+				t.Fatalf("CreateCall with wait %s: %v %v, want DEADLINE_EXCEEDED", d, created, err)
+			}
+			callID := errorInfo(t, err).GetMetadata()["call_connection_id"]
+			if callID == "" {
+				t.Fatalf("%v does not name the call it placed", err)
+			}
+			s.waitEvent(t, callID, "Microsoft.Communication.CallConnected", "")
+
+			_, err = s.Participants.AddParticipant(testContext(t), &callgatev1.AddParticipantRequest{
+				CallConnectionId: callID, Participant: userID(s.acsUser()), Wait: durationpb.New(d),
+			})
+			if status.Code(err) != codes.DeadlineExceeded {
+				t.Fatalf("AddParticipant with wait %s: %v, want DEADLINE_EXCEEDED", d, err)
+			}
+			meta := errorInfo(t, err).GetMetadata()
+			if meta["invitation_id"] == "" || meta["call_connection_id"] != callID || meta["operation_context"] == "" {
+				t.Errorf("metadata %v, want the call, the invitation and the operation context", meta)
+			}
+		})
+	}
+}

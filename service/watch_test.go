@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/callgate/callgate/eventlog"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/callgate/callgate/service"
 )
 
 type watchStream = grpc.ServerStreamingClient[callgatev1.WatchCallResponse]
@@ -561,5 +563,71 @@ func TestWatchRefusesIDsTooLongForTheLog(t *testing.T) {
 	}
 	if _, err := in.Recv(); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("WatchIncomingCalls for a 2,000-byte identity: %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+// WatchCall on a call that ACS does not know and the log holds nothing of is NOT_FOUND at once,
+// not a stream that waits forever.
+func TestWatchUnknownCallIsNotFound(t *testing.T) {
+	s := newStack(t)
+	stream, err := s.Calls.WatchCall(testContext(t), &callgatev1.WatchCallRequest{CallConnectionId: "never-placed"})
+	if err == nil {
+		_, err = stream.Recv()
+	}
+	if status.Code(err) != codes.NotFound {
+		t.Fatalf("WatchCall of a call nobody placed: %v, want NOT_FOUND", err)
+	}
+}
+
+// A watched call whose CallDisconnected never arrives (lost on the way, a known ACS failure) is
+// checked with ACS once it goes silent; once ACS no longer knows it, the stream ends with
+// NOT_FOUND and its resume point, and no event is made up for it.
+func TestSilentCallThatACSForgotEndsItsStreams(t *testing.T) {
+	dropDisconnects := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			if bytes.Contains(body, []byte("Microsoft.Communication.CallDisconnected")) {
+				w.WriteHeader(http.StatusOK) // acknowledged and lost
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			next.ServeHTTP(w, r)
+		})
+	}
+	s := newStack(t, withCallbacksWrapper(dropDisconnects), withDeps(func(d *service.Deps) {
+		d.SilenceCheck = 200 * time.Millisecond
+		d.Heartbeat = 50 * time.Millisecond
+	}))
+	call, _ := s.connectedCall(t)
+	callID := call.GetCallConnectionId()
+	stream, err := s.Calls.WatchCall(testContext(t), &callgatev1.WatchCallRequest{CallConnectionId: callID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Calls.HangUpCall(testContext(t), &callgatev1.HangUpCallRequest{CallConnectionId: callID, ForEveryone: true}); err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	for {
+		msg, err := stream.Recv()
+		if err != nil {
+			if status.Code(err) != codes.NotFound {
+				t.Fatalf("stream ended with %v, want NOT_FOUND", err)
+			}
+			info := errorInfo(t, err)
+			if info.GetReason() != "CALL_GONE" || info.GetMetadata()["resume_after_sequence"] == "" {
+				t.Errorf("ErrorInfo %v, want CALL_GONE with the resume point", info)
+			}
+			break
+		}
+		if ev := msg.GetEvent(); ev != nil {
+			if ev.GetType() == "Microsoft.Communication.CallDisconnected" {
+				t.Fatal("a CallDisconnected reached the stream although it was lost")
+			}
+			last = ev.GetSequence()
+		}
+	}
+	if last == 0 {
+		t.Error("the stream carried none of the call's events")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -25,7 +26,15 @@ type k8sDeployment struct {
 	Spec struct {
 		Template struct {
 			Spec struct {
-				Containers []struct {
+				TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
+				Containers                    []struct {
+					Lifecycle struct {
+						PreStop struct {
+							Sleep struct {
+								Seconds int `yaml:"seconds"`
+							} `yaml:"sleep"`
+						} `yaml:"preStop"`
+					} `yaml:"lifecycle"`
 					Args  []string `yaml:"args"`
 					Ports []struct {
 						Name          string `yaml:"name"`
@@ -163,6 +172,23 @@ func TestKubernetesManifestsMatchTheBinary(t *testing.T) {
 	}
 	if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
 		t.Errorf("probes: liveness %s, readiness %s", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
+	}
+
+	// The pod is given time for all of its stop: the preStop sleep, the drain delay, the grace.
+	drain, err := time.ParseDuration(values[envName("drain-delay")])
+	if err != nil {
+		t.Fatalf("drain delay %q: %v", values[envName("drain-delay")], err)
+	}
+	grace, err := time.ParseDuration(values[envName("shutdown-grace")])
+	if err != nil {
+		t.Fatalf("shutdown grace %q: %v", values[envName("shutdown-grace")], err)
+	}
+	preStop := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
+	if preStop == 0 || drain == 0 {
+		t.Errorf("preStop sleep %s, drain delay %s: both are needed for load balancers to drain", preStop, drain)
+	}
+	if need := preStop + drain + grace; time.Duration(d.Spec.Template.Spec.TerminationGracePeriodSeconds)*time.Second <= need {
+		t.Errorf("terminationGracePeriodSeconds %d, but stopping takes up to %s", d.Spec.Template.Spec.TerminationGracePeriodSeconds, need)
 	}
 
 	var s k8sService
