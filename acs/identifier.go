@@ -334,16 +334,51 @@ func (id *Identifier) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &v); err != nil {
 		return err
 	}
-	got := Identifier(v)
-	// A response may carry only kind and rawId: restore the kind object from
-	// the raw ID when it parses to the same kind.
-	if got.objectCount() == 0 && got.RawID != "" {
-		if parsed := parseRawID(got.RawID); got.Kind == "" || parsed.Kind == got.Kind {
-			got = parsed
+	*id = Identifier(v).completed()
+	return nil
+}
+
+// completed is a decoded identifier with what the service left out filled in: a response may
+// carry only kind and rawId (the kind object is restored from the raw ID when it parses to the
+// same kind), or only the kind object (kind and raw ID are derived).
+func (id Identifier) completed() Identifier {
+	if id.objectCount() == 0 && id.RawID != "" {
+		if parsed := parseRawID(id.RawID); id.Kind == "" || parsed.Kind == id.Kind {
+			id = parsed
 		}
 	}
-	*id = got.normalized()
-	return nil
+	return id.normalized()
+}
+
+// IdentifierFromMap reads an identifier from JSON already decoded into maps (encoding/json's
+// map[string]any), as UnmarshalJSON reads it from bytes: for a caller that decoded a whole
+// document once. ok is false for a value that is not an object or holds no identifier.
+func IdentifierFromMap(v any) (id Identifier, ok bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Identifier{}, false
+	}
+	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	flag := func(m map[string]any, k string) bool { b, _ := m[k].(bool); return b }
+	obj := func(k string) (map[string]any, bool) { o, ok := m[k].(map[string]any); return o, ok }
+	id.Kind, id.RawID = IdentifierKind(str(m, "kind")), str(m, "rawId")
+	if o, ok := obj("communicationUser"); ok {
+		id.CommunicationUser = &CommunicationUserModel{ID: str(o, "id")}
+	}
+	if o, ok := obj("phoneNumber"); ok {
+		id.PhoneNumber = &PhoneNumberModel{Value: str(o, "value"), IsAnonymous: flag(o, "isAnonymous"), AssertedID: str(o, "assertedId")}
+	}
+	if o, ok := obj("microsoftTeamsUser"); ok {
+		id.MicrosoftTeamsUser = &MicrosoftTeamsUserModel{UserID: str(o, "userId"), IsAnonymous: flag(o, "isAnonymous"), Cloud: Cloud(str(o, "cloud"))}
+	}
+	if o, ok := obj("microsoftTeamsApp"); ok {
+		id.MicrosoftTeamsApp = &MicrosoftTeamsAppModel{AppID: str(o, "appId"), Cloud: Cloud(str(o, "cloud"))}
+	}
+	if o, ok := obj("teamsExtensionUser"); ok {
+		id.TeamsExtensionUser = &TeamsExtensionUserModel{UserID: str(o, "userId"), TenantID: str(o, "tenantId"), ResourceID: str(o, "resourceId"), Cloud: Cloud(str(o, "cloud"))}
+	}
+	id = id.completed()
+	return id, !id.IsZero()
 }
 
 func cloudOrPublic(c Cloud) Cloud {

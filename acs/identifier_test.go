@@ -2,6 +2,7 @@ package acs_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/callgate/callgate/acs"
@@ -136,5 +137,41 @@ func TestCustomCallingContextJSON(t *testing.T) {
 	const want = `{"voipHeaders":{"v":"3"},"sipHeaders":{"User-To-User":"uui","X-MS-Custom-a":"1","X-b":"2"}}`
 	if string(got) != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// IdentifierFromMap reads what UnmarshalJSON reads, from the same JSON decoded into maps.
+func TestIdentifierFromMapEqualsUnmarshal(t *testing.T) {
+	for _, js := range []string{
+		`{"kind":"communicationUser","rawId":"8:acs:r_u","communicationUser":{"id":"8:acs:r_u"}}`,
+		`{"communicationUser":{"id":"8:acs:r_u"}}`,
+		`{"rawId":"8:acs:r_u"}`,
+		`{"kind":"phoneNumber","phoneNumber":{"value":"+16471234567","assertedId":"a"}}`,
+		`{"rawId":"4:anonymous"}`,
+		`{"kind":"microsoftTeamsUser","microsoftTeamsUser":{"userId":"u","isAnonymous":true}}`,
+		`{"kind":"microsoftTeamsUser","microsoftTeamsUser":{"userId":"u","cloud":"dod"}}`,
+		`{"kind":"microsoftTeamsApp","microsoftTeamsApp":{"appId":"a","cloud":"gcch"}}`,
+		`{"kind":"teamsExtensionUser","teamsExtensionUser":{"userId":"u","tenantId":"t","resourceId":"r"}}`,
+		`{"kind":"someFutureKind","rawId":"99:future:x"}`,
+		`{"kind":"phoneNumber","rawId":"8:acs:r_u"}`,
+	} {
+		var want acs.Identifier
+		if err := json.Unmarshal([]byte(js), &want); err != nil {
+			t.Fatal(err)
+		}
+		var m any
+		if err := json.Unmarshal([]byte(js), &m); err != nil {
+			t.Fatal(err)
+		}
+		got, ok := acs.IdentifierFromMap(m)
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: from the map %+v, unmarshalled %+v", js, got, want)
+		}
+	}
+	if _, ok := acs.IdentifierFromMap("8:acs:r_u"); ok {
+		t.Error("a string is not an identifier object")
+	}
+	if _, ok := acs.IdentifierFromMap(map[string]any{}); ok {
+		t.Error("an empty object is no identifier")
 	}
 }

@@ -1,7 +1,6 @@
 package callbacks
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -102,7 +101,7 @@ func decodeValue(fd protoreflect.FieldDescriptor, newMessage func() protoreflect
 	case protoreflect.MessageKind:
 		switch fd.Message().FullName() {
 		case identifierName:
-			id, ok := decodeIdentifier(v)
+			id, ok := acs.IdentifierFromMap(v)
 			if !ok {
 				return protoreflect.Value{}, false
 			}
@@ -127,22 +126,6 @@ func decodeValue(fd protoreflect.FieldDescriptor, newMessage func() protoreflect
 		return val, true
 	}
 	return protoreflect.Value{}, false
-}
-
-// decodeIdentifier reads an identifier with acs's model, which fills a missing raw ID or kind.
-func decodeIdentifier(v any) (acs.Identifier, bool) {
-	if _, ok := v.(map[string]any); !ok {
-		return acs.Identifier{}, false
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return acs.Identifier{}, false
-	}
-	var id acs.Identifier
-	if err := json.Unmarshal(b, &id); err != nil || id.IsZero() {
-		return acs.Identifier{}, false
-	}
-	return id, true
 }
 
 func decodeEnum(ed protoreflect.EnumDescriptor, v any) (protoreflect.Value, bool) {

@@ -1,35 +1,11 @@
-package service
+package service_test
 
 import (
-	"errors"
 	"testing"
 
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/callgate/callgate/service"
 )
-
-// rawID is the raw ID the validator makes of an identifier of a request.
-func rawID(id *callgatev1.CommunicationIdentifier) (string, error) {
-	var v validator
-	out := v.identifier(at(""), id, existing)
-	if len(v.violations) > 0 {
-		return "", errors.New(v.violations[0].GetDescription())
-	}
-	return out.Raw(), nil
-}
-
-func userID(raw string) *callgatev1.CommunicationIdentifier {
-	return &callgatev1.CommunicationIdentifier{Kind: &callgatev1.CommunicationIdentifier_CommunicationUser{
-		CommunicationUser: &callgatev1.CommunicationUser{Id: raw}}}
-}
-
-func phoneID(e164 string) *callgatev1.CommunicationIdentifier {
-	return &callgatev1.CommunicationIdentifier{Kind: &callgatev1.CommunicationIdentifier_PhoneNumber{
-		PhoneNumber: &callgatev1.PhoneNumber{Value: e164}}}
-}
-
-func rawOnly(raw string) *callgatev1.CommunicationIdentifier {
-	return &callgatev1.CommunicationIdentifier{RawId: raw}
-}
 
 func TestRawID(t *testing.T) {
 	teamsUser := func(u *callgatev1.MicrosoftTeamsUser) *callgatev1.CommunicationIdentifier {
@@ -59,7 +35,7 @@ func TestRawID(t *testing.T) {
 		{rawOnly("99:something-new"), "99:something-new"},
 		{&callgatev1.CommunicationIdentifier{RawId: "99:new", Kind: &callgatev1.CommunicationIdentifier_Unknown{Unknown: &callgatev1.UnknownIdentifier{}}}, "99:new"},
 	} {
-		got, err := rawID(tc.id)
+		got, err := service.RawID(tc.id)
 		if err != nil || got != tc.want {
 			t.Errorf("rawID(%v) = %q, %v; want %q", tc.id, got, err, tc.want)
 		}
@@ -73,7 +49,7 @@ func TestRawID(t *testing.T) {
 		rawOnly("8:"), rawOnly("8:acs:"), rawOnly("x"), rawOnly("../../etc/passwd"), rawOnly("8:acs:a\x00b"), rawOnly("8:acs:a\nb"),
 		userID("8:acs:a b"),
 	} {
-		if got, err := rawID(bad); err == nil {
+		if got, err := service.RawID(bad); err == nil {
 			t.Errorf("rawID(%v) = %q, want an error", bad, got)
 		}
 	}

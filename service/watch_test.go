@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -629,5 +630,46 @@ func TestSilentCallThatACSForgotEndsItsStreams(t *testing.T) {
 	}
 	if last == 0 {
 		t.Error("the stream carried none of the call's events")
+	}
+}
+
+// An event the log holds but cannot read is skipped and logged at Error, by a stream and a wait
+// alike: the stream goes on with the call's next event.
+func TestUnreadableEventIsSkippedAndLogged(t *testing.T) {
+	s := newStack(t)
+	call, _ := s.connectedCall(t)
+	callID := call.GetCallConnectionId()
+	seq, _, err := s.Events.AppendCall(testContext(t), callID, "broken-1", []byte{0xff, 0xff, 0xff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := s.Calls.WatchCall(testContext(t), &callgatev1.WatchCallRequest{CallConnectionId: callID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Calls.HangUpCall(testContext(t), &callgatev1.HangUpCallRequest{CallConnectionId: callID, ForEveryone: true}); err != nil {
+		t.Fatal(err)
+	}
+	var after bool
+	for {
+		msg, err := stream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("stream ended with %v, want OK after CallDisconnected", err)
+		}
+		if ev := msg.GetEvent(); ev != nil {
+			if ev.GetSequence() == seq {
+				t.Fatal("the unreadable event was sent")
+			}
+			after = after || ev.GetSequence() > seq
+		}
+	}
+	if !after {
+		t.Error("no event after the unreadable one reached the stream")
+	}
+	if n := s.Logs.logs.FilterMessageSnippet("unreadable event").FilterField(zap.Uint64("sequence", seq)).Len(); n == 0 {
+		t.Error("the unreadable event was not logged")
 	}
 }
