@@ -19,6 +19,7 @@ import (
 
 	"github.com/callgate/callgate/eventlog"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/callgate/callgate/tokens"
 )
 
 // Paths the handler serves, below the gateway's public URL.
@@ -55,7 +56,7 @@ type Handler struct {
 	cfg    Config
 	log    *zap.Logger
 	store  Log
-	jwt    *jwtVerifier
+	jwt    *tokens.Verifier
 	cancel context.CancelFunc
 }
 
@@ -84,7 +85,7 @@ func New(cfg Config, store Log) (*Handler, error) {
 	return h, nil
 }
 
-// Close stops refreshing the JWT signing keys.
+// Close aborts a fetch of the JWT signing keys in flight; none starts after it.
 func (h *Handler) Close() { h.cancel() }
 
 // CallbackURL is the URL to give ACS as a call's callback URI.
@@ -184,12 +185,12 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 
 // authenticate applies every check that is configured: the URL secret, and the bearer token when
 // jwt is not nil.
-func (h *Handler) authenticate(r *http.Request, jwt *jwtVerifier) error {
+func (h *Handler) authenticate(r *http.Request, jwt *tokens.Verifier) error {
 	if h.cfg.Secret != "" && !secretMatches(r, h.cfg.Secret) {
 		return fmt.Errorf("%w: wrong or missing %s in the URL", errUnauthenticated, tokenQueryParam)
 	}
 	if jwt != nil {
-		return jwt.verify(r.Context(), r)
+		return verifyBearer(r.Context(), jwt, r)
 	}
 	return nil
 }

@@ -16,7 +16,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/callgate/callgate/eventlog"
 )
@@ -98,11 +100,9 @@ func TestReadyKeepsKeysWhenJWKSGoesDown(t *testing.T) {
 	if resp := f.post(t, f.callsURL(), "application/json", otherKeyToken(t, "rotated"), mustJSON(t, []any{event("unknown-kid", "call-down", "CallConnected", nil)})); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("token naming an unknown key: %d, want 401", resp.StatusCode)
 	}
-	h.jwt.mu.Lock()
-	failures, held := h.jwt.failures, h.jwt.keys != nil
-	h.jwt.mu.Unlock()
-	if failures == 0 || !held {
-		t.Fatalf("after a refresh with the JWKS server down: %d failed fetches, keys held %v; want a failure and the keys kept", failures, held)
+	failed := f.logs.FilterMessage("cannot fetch callback signing keys").All()
+	if len(failed) == 0 || failed[len(failed)-1].ContextMap()["keys_held"] != true {
+		t.Fatalf("after a refresh with the JWKS server down: %v; want a failed fetch with the keys kept", failed)
 	}
 	if err := h.Ready(ctx); err != nil {
 		t.Fatalf("Ready with keys held and the JWKS server down: %v", err)
@@ -165,18 +165,18 @@ func TestCloseAbortsKeyFetch(t *testing.T) {
 		t.Fatal("the key fetch outlived Close")
 	}
 	// Aborted by Close, not timed out: a timeout would have been recorded as a failed fetch.
-	h.jwt.mu.Lock()
-	failures := h.jwt.failures
-	h.jwt.mu.Unlock()
-	if failures != 0 {
-		t.Fatalf("%d failed fetches recorded; the fetch should have been aborted by Close", failures)
+	if n := f.logs.FilterMessage("cannot fetch callback signing keys").Len(); n != 0 {
+		t.Fatalf("%d failed fetches recorded; the fetch should have been aborted by Close", n)
 	}
 }
 
 // newJWKSFixture is newFixture with the signing keys at jwksURL.
 func newJWKSFixture(t *testing.T, s *signer, jwksURL string) (*fixture, *Handler) {
 	t.Helper()
-	zl := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel))
+	core, logs := observer.New(zap.WarnLevel)
+	zl := zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel), zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, core)
+	})))
 	l, err := eventlog.Open(testContext(t), eventlog.Config{DataDir: t.TempDir(), ServerName: strings.ReplaceAll(t.Name(), "/", "-"), Logger: zl})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ func newJWKSFixture(t *testing.T, s *signer, jwksURL string) (*fixture, *Handler
 	t.Cleanup(h.Close)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &fixture{log: l, srv: srv, signer: s}, h
+	return &fixture{log: l, srv: srv, signer: s, logs: logs}, h
 }
 
 // serveJWKS publishes one RSA public key as ACS publishes its signing keys.

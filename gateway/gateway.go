@@ -17,6 +17,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/callgate/callgate/auth"
 	"github.com/callgate/callgate/service"
 )
 
@@ -33,7 +34,18 @@ type Config struct {
 	// DrainDelay is how long a stop stays not-ready while still serving, before it stops
 	// accepting: the time a load balancer needs to see /readyz fail and send no more.
 	DrainDelay time.Duration
-	Logger     *zap.Logger
+	// TLS serves gRPC and REST over TLS (nil: plaintext, for loopback and meshes that encrypt).
+	TLS *TLSFiles
+	// CallbacksTLS serves the callbacks listener over TLS (nil: plaintext, behind a
+	// TLS-terminating ingress).
+	CallbacksTLS *TLSFiles
+	// Auth authenticates callers of callgate.v1's RPCs; nil lets anyone call them.
+	Auth *auth.Authenticator
+	// RateLimit bounds the calls each principal places; zero means none.
+	RateLimit RateLimit
+	// DisableReflection turns off gRPC server reflection.
+	DisableReflection bool
+	Logger            *zap.Logger
 }
 
 // Parts are what the servers serve.
@@ -43,35 +55,45 @@ type Parts struct {
 	// Callbacks receives ACS and Event Grid deliveries under /callbacks/; nil serves 404.
 	Callbacks http.Handler
 	// Ready are the readiness checks of the dependencies (the event log, the callback keys):
-	// /readyz and gRPC health are not-serving while one fails.
+	// /readyz is 503 while one fails.
 	Ready []func(context.Context) error
 }
 
 // Listeners are bound before anything starts, so that a busy port fails fast and a public URL
-// can name the real port.
+// can name the real port. Only Callbacks is meant to face the internet.
 type Listeners struct {
+	// GRPC serves the API over gRPC; HTTP serves it over REST, with /openapi.json.
 	GRPC, HTTP net.Listener
+	// Callbacks serves /callbacks/ and nothing else: what ACS and Event Grid reach.
+	Callbacks net.Listener
+	// Admin serves /healthz and /readyz, for probes.
+	Admin net.Listener
 }
 
-// Close closes both listeners.
+func (l Listeners) all() []net.Listener { return []net.Listener{l.GRPC, l.HTTP, l.Callbacks, l.Admin} }
+
+// Close closes every listener.
 func (l Listeners) Close() {
-	for _, ln := range []net.Listener{l.GRPC, l.HTTP} {
+	for _, ln := range l.all() {
 		if ln != nil {
 			_ = ln.Close()
 		}
 	}
 }
 
-// Gateway is the gRPC server and the HTTP server beside it, bound to their listeners.
+// Gateway is the gRPC server and the HTTP servers beside it, bound to their listeners.
 type Gateway struct {
-	cfg    Config
-	log    *zap.Logger
-	parts  Parts
-	lns    Listeners
-	grpc   *grpc.Server
-	health *health.Server
-	http   *http.Server
-	rest   *grpc.ClientConn
+	cfg      Config
+	log      *zap.Logger
+	parts    Parts
+	lns      Listeners
+	internal *pipeListener // the REST side's connection to the gRPC server
+	grpc     *grpc.Server
+	health   *health.Server
+	api      *http.Server // REST and /openapi.json
+	hooks    *http.Server // callbacks
+	admin    *http.Server // probes
+	rest     *grpc.ClientConn
 	// stopping turns /readyz and gRPC health to not-serving first, so load balancers drain
 	// before connections close.
 	stopping atomic.Bool
@@ -93,20 +115,30 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	if parts.Services == nil {
 		return nil, errors.New("gateway: no services")
 	}
-	g = &Gateway{cfg: cfg, log: cfg.Logger, parts: parts, lns: lns}
-	g.grpc = newGRPCServer(g.log)
+	for _, ln := range lns.all() {
+		if ln == nil {
+			return nil, errors.New("gateway: every listener is needed: gRPC, HTTP, callbacks and admin")
+		}
+	}
+	g = &Gateway{cfg: cfg, log: cfg.Logger, parts: parts, lns: lns, internal: newPipeListener()}
+	authz := &authorizer{auth: cfg.Auth, limit: cfg.RateLimit, log: g.log.Named("auth")}
+	g.grpc = newGRPCServer(g.log, cfg.TLS, authz)
 	registrar := malformedAsInvalid{g.grpc}
 	parts.Services.Register(registrar)
 	g.health = health.NewServer()
 	healthpb.RegisterHealthServer(registrar, g.health)
-	reflection.Register(registrar)
+	if !cfg.DisableReflection {
+		reflection.Register(registrar)
+	}
 	for _, name := range append([]string{""}, parts.Services.Names()...) {
 		g.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 
 	// The REST side dials the gRPC server rather than calling the handlers in process: in-process
-	// registration cannot serve streaming RPCs and would skip the interceptors.
-	g.rest, err = grpc.NewClient(DialTarget(lns.GRPC.Addr()), grpc.WithTransportCredentials(insecure.NewCredentials()),
+	// registration cannot serve streaming RPCs and would skip the interceptors. It dials it in
+	// memory: no port, no TLS, and a peer the authorization can tell from outside ones.
+	g.rest, err = grpc.NewClient("passthrough:///callgate-internal", grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(g.internal.dial),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes), grpc.MaxCallSendMsgSize(MaxRequestBytes)))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: dial own gRPC server: %w", err)
@@ -116,13 +148,17 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 		_ = g.rest.Close()
 		return nil, err
 	}
-	g.http = newHTTPServer(g.routes(rest), g.log)
+	g.api = newHTTPServer(g.apiRoutes(rest), g.log, cfg.TLS)
+	g.hooks = newHTTPServer(g.callbackRoutes(), g.log, cfg.CallbacksTLS)
+	g.admin = newHTTPServer(g.adminRoutes(), g.log, nil)
 	return g, nil
 }
 
-// GRPCAddr and HTTPAddr are the servers' addresses.
-func (g *Gateway) GRPCAddr() net.Addr { return g.lns.GRPC.Addr() }
-func (g *Gateway) HTTPAddr() net.Addr { return g.lns.HTTP.Addr() }
+// GRPCAddr, HTTPAddr, CallbacksAddr and AdminAddr are the servers' addresses.
+func (g *Gateway) GRPCAddr() net.Addr      { return g.lns.GRPC.Addr() }
+func (g *Gateway) HTTPAddr() net.Addr      { return g.lns.HTTP.Addr() }
+func (g *Gateway) CallbacksAddr() net.Addr { return g.lns.Callbacks.Addr() }
+func (g *Gateway) AdminAddr() net.Addr     { return g.lns.Admin.Addr() }
 
 // DialTarget turns a listener's address into one this process can dial: a wildcard host becomes
 // loopback.
@@ -135,14 +171,21 @@ func DialTarget(a net.Addr) string {
 	return tcp.String()
 }
 
-// Serve runs both servers until ctx is done or one fails, then stops gracefully (see stop).
+// Serve runs the servers until ctx is done or one fails, then stops gracefully (see stop).
 func (g *Gateway) Serve(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 5)
 	go func() { errc <- g.grpc.Serve(g.lns.GRPC) }()
-	go func() { errc <- g.http.Serve(g.lns.HTTP) }()
+	go func() { errc <- g.grpc.Serve(g.internal) }()
+	go func() { errc <- serveHTTP(g.api, g.lns.HTTP) }()
+	go func() { errc <- serveHTTP(g.hooks, g.lns.Callbacks) }()
+	go func() { errc <- serveHTTP(g.admin, g.lns.Admin) }()
 	g.log.Info("serving",
 		zap.String("grpc_addr", g.lns.GRPC.Addr().String()),
-		zap.String("http_addr", g.lns.HTTP.Addr().String()))
+		zap.String("http_addr", g.lns.HTTP.Addr().String()),
+		zap.String("callbacks_addr", g.lns.Callbacks.Addr().String()),
+		zap.String("admin_addr", g.lns.Admin.Addr().String()),
+		zap.Bool("tls", g.cfg.TLS != nil),
+		zap.Bool("auth", g.cfg.Auth != nil))
 
 	var serveErr error
 	select {
@@ -156,6 +199,14 @@ func (g *Gateway) Serve(ctx context.Context) error {
 		return serveErr
 	}
 	return nil
+}
+
+// serveHTTP serves s on ln, over TLS when s has a TLS config.
+func serveHTTP(s *http.Server, ln net.Listener) error {
+	if s.TLSConfig != nil {
+		return s.ServeTLS(ln, "", "")
+	}
+	return s.Serve(ln)
 }
 
 // drain turns not-ready and keeps serving for the drain delay, so that load balancers stop
@@ -186,11 +237,18 @@ func (g *Gateway) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), g.cfg.ShutdownGrace)
 	defer cancel()
 
-	// REST requests ride on gRPC, so HTTP drains first.
-	if err := g.http.Shutdown(ctx); err != nil {
-		g.log.Warn("HTTP requests still running at the end of the grace period; closing them", zap.Error(err))
-		_ = g.http.Close()
+	// REST requests ride on gRPC, so HTTP drains first; callbacks only append, so they may
+	// finish beside it.
+	var hw sync.WaitGroup
+	for _, s := range []*http.Server{g.api, g.hooks, g.admin} {
+		hw.Go(func() {
+			if err := s.Shutdown(ctx); err != nil {
+				g.log.Warn("HTTP requests still running at the end of the grace period; closing them", zap.Error(err))
+				_ = s.Close()
+			}
+		})
 	}
+	hw.Wait()
 	_ = g.rest.Close()
 
 	var wg sync.WaitGroup
@@ -204,5 +262,6 @@ func (g *Gateway) stop() {
 		g.grpc.Stop()
 		<-done
 	}
+	_ = g.internal.Close()
 	g.log.Info("stopped")
 }

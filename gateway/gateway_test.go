@@ -97,7 +97,7 @@ func TestRESTReachesTheRPC(t *testing.T) {
 func TestProbesAndOpenAPI(t *testing.T) {
 	s, _ := start(t)
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if resp, body := do(t, http.MethodGet, s.base+path, "", nil); resp.StatusCode != http.StatusOK {
+		if resp, body := do(t, http.MethodGet, s.admin+path, "", nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s = %d %s", path, resp.StatusCode, body)
 		}
 	}
@@ -126,11 +126,11 @@ func TestProbesAndOpenAPI(t *testing.T) {
 func TestReadyzFollowsTheChecks(t *testing.T) {
 	var failing error = errors.New("event log has no quorum")
 	s, _ := start(t, withReady(func(context.Context) error { return failing }))
-	if resp, body := do(t, http.MethodGet, s.base+"/readyz", "", nil); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "quorum") {
+	if resp, body := do(t, http.MethodGet, s.admin+"/readyz", "", nil); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "quorum") {
 		t.Errorf("readyz with a failing check = %d %s, want 503 naming it", resp.StatusCode, body)
 	}
 	failing = nil
-	if resp, _ := do(t, http.MethodGet, s.base+"/readyz", "", nil); resp.StatusCode != http.StatusOK {
+	if resp, _ := do(t, http.MethodGet, s.admin+"/readyz", "", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("readyz once the check passes = %d", resp.StatusCode)
 	}
 }
@@ -145,7 +145,7 @@ func TestStopDrainsBeforeClosing(t *testing.T) {
 	// Poll until not ready (no event announces it); every probe in between is answered.
 	deadline := time.Now().Add(drain)
 	for {
-		resp, _ := do(t, http.MethodGet, s.base+"/readyz", "", nil)
+		resp, _ := do(t, http.MethodGet, s.admin+"/readyz", "", nil)
 		if resp.StatusCode == http.StatusServiceUnavailable {
 			break
 		}
@@ -153,7 +153,7 @@ func TestStopDrainsBeforeClosing(t *testing.T) {
 			t.Fatal("readyz never turned 503 during the drain")
 		}
 	}
-	if resp, _ := do(t, http.MethodGet, s.base+"/healthz", "", nil); resp.StatusCode != http.StatusOK {
+	if resp, _ := do(t, http.MethodGet, s.admin+"/healthz", "", nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz while draining = %d: the listener closed before the drain delay", resp.StatusCode)
 	}
 	health, err := healthpb.NewHealthClient(dial(t, s)).Check(testContext(t), &healthpb.HealthCheckRequest{})
@@ -163,7 +163,7 @@ func TestStopDrainsBeforeClosing(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := http.Get(s.base + "/healthz"); err == nil {
+	if _, err := http.Get(s.admin + "/healthz"); err == nil {
 		t.Error("the HTTP listener still accepts after the stop")
 	}
 }

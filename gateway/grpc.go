@@ -3,11 +3,13 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"net"
 	"time"
 
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/keepalive"
@@ -41,17 +43,43 @@ const (
 
 // newGRPCServer is the gRPC server with the one interceptor chain every RPC runs through (REST
 // included: it dials this server). Authentication, metrics and tracing plug in here.
-func newGRPCServer(log *zap.Logger) *grpc.Server {
-	return grpc.NewServer(
+func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, authz *authorizer) *grpc.Server {
+	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(lenientCodec{encoding.GetCodecV2(grpcproto.Name)}),
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
-		grpc.ChainUnaryInterceptor(unaryLogging(log)),
-		grpc.ChainStreamInterceptor(streamLogging(log), malformedStreamRequests),
-	)
+		// Logging first, so that a refused caller is logged too; authorization before anything
+		// reads the request.
+		grpc.ChainUnaryInterceptor(unaryLogging(log), authz.unary),
+		grpc.ChainStreamInterceptor(streamLogging(log), authz.stream, malformedStreamRequests),
+	}
+	if tlsFiles != nil {
+		opts = append(opts, grpc.Creds(outsideTLS{credentials.NewTLS(tlsFiles.Config())}))
+	}
+	return grpc.NewServer(opts...)
 }
+
+// outsideTLS is TLS for connections from outside, and none for the REST side's in-memory one.
+type outsideTLS struct {
+	credentials.TransportCredentials
+}
+
+func (c outsideTLS) ServerHandshake(conn net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	if isInternal(conn.RemoteAddr()) {
+		return conn, internalAuthInfo{}, nil
+	}
+	return c.TransportCredentials.ServerHandshake(conn)
+}
+
+func (c outsideTLS) Clone() credentials.TransportCredentials {
+	return outsideTLS{c.TransportCredentials.Clone()}
+}
+
+type internalAuthInfo struct{ credentials.CommonAuthInfo }
+
+func (internalAuthInfo) AuthType() string { return "internal" }
 
 // A request whose bytes do not decode as the method's message is the client's fault:
 // INVALID_ARGUMENT, where grpc-go would answer INTERNAL (and write that status itself, before any

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -22,22 +24,41 @@ import (
 	"github.com/callgate/callgate/service"
 )
 
+// ownNumber is the emulated resource's number, the one caller ID it accepts.
+const ownNumber = "+18005550100"
+
 // served is a gateway on loopback over the real parts: an emulator as ACS, an embedded event log,
 // the callbacks handler and the services.
 type served struct {
 	*gateway.Gateway
-	Emulator *emulator.Emulator
-	base     string // http://127.0.0.1:port of the HTTP server
+	Emulator  *emulator.Emulator
+	base      string // http://127.0.0.1:port of the REST server
+	admin     string // of the probes
+	callbacks string // of the callbacks
+	// emulatorURL serves ACS and the control API.
+	emulatorURL string
+	// logs has the gateway's lines at Info and above.
+	logs *observer.ObservedLogs
 }
 
-type option func(*gateway.Config, *gateway.Parts)
+type option func(*gateway.Config, *gateway.Parts, *service.Deps)
 
 func withReady(check func(context.Context) error) option {
-	return func(_ *gateway.Config, p *gateway.Parts) { p.Ready = append(p.Ready, check) }
+	return func(_ *gateway.Config, p *gateway.Parts, _ *service.Deps) { p.Ready = append(p.Ready, check) }
 }
 
 func withDrainDelay(d time.Duration) option {
-	return func(c *gateway.Config, _ *gateway.Parts) { c.DrainDelay = d }
+	return func(c *gateway.Config, _ *gateway.Parts, _ *service.Deps) { c.DrainDelay = d }
+}
+
+// withConfig adjusts the gateway's configuration (authentication, TLS, limits).
+func withConfig(f func(*gateway.Config)) option {
+	return func(c *gateway.Config, _ *gateway.Parts, _ *service.Deps) { f(c) }
+}
+
+// withPolicy sets the services' toll-fraud policy.
+func withPolicy(p *service.Policy) option {
+	return func(_ *gateway.Config, _ *gateway.Parts, d *service.Deps) { d.Policy = p }
 }
 
 // start serves a gateway until the test ends; stop, when the test wants it earlier, ends Serve
@@ -51,7 +72,7 @@ func start(t *testing.T, opts ...option) (s *served, stop func() error) {
 	t.Cleanup(func() { _ = events.Close() })
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	emu, err := emulator.New(emulator.Config{AccessKey: key})
+	emu, err := emulator.New(emulator.Config{AccessKey: key, PhoneNumbers: []string{ownNumber}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,17 +88,22 @@ func start(t *testing.T, opts ...option) (s *served, stop func() error) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cb.Close)
-	lns := gateway.Listeners{GRPC: listen(t), HTTP: listen(t)}
+	lns := gateway.Listeners{GRPC: listen(t), HTTP: listen(t), Callbacks: listen(t), Admin: listen(t)}
 	base := "http://" + lns.HTTP.Addr().String()
-	services, err := service.New(service.Deps{ACS: client, Events: events, CallbackURL: cb.CallbackURL(base), Logger: zap.NewNop()})
+	deps := service.Deps{ACS: client, Events: events, CallbackURL: cb.CallbackURL("http://" + lns.Callbacks.Addr().String()), Logger: zap.NewNop()}
+	obs, logs := observer.New(zap.InfoLevel)
+	cfg := gateway.Config{ShutdownGrace: 5 * time.Second, Logger: zaptest.NewLogger(t, zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+		return zapcore.NewTee(c, obs)
+	})))}
+	parts := gateway.Parts{Callbacks: cb, Ready: []func(context.Context) error{events.Ready}}
+	for _, o := range opts {
+		o(&cfg, &parts, &deps)
+	}
+	services, err := service.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := gateway.Config{ShutdownGrace: 5 * time.Second, Logger: zaptest.NewLogger(t)}
-	parts := gateway.Parts{Services: services, Callbacks: cb, Ready: []func(context.Context) error{events.Ready}}
-	for _, o := range opts {
-		o(&cfg, &parts)
-	}
+	parts.Services = services
 	g, err := gateway.New(cfg, lns, parts)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +126,7 @@ func start(t *testing.T, opts ...option) (s *served, stop func() error) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return &served{Gateway: g, Emulator: emu, base: base}, stop
+	return &served{Gateway: g, Emulator: emu, logs: logs, base: base, admin: "http://" + lns.Admin.Addr().String(), callbacks: "http://" + lns.Callbacks.Addr().String(), emulatorURL: emuServer.URL}, stop
 }
 
 func listen(t *testing.T) net.Listener {

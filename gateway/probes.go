@@ -7,22 +7,34 @@ import (
 	"github.com/callgate/callgate/gen/openapi"
 )
 
-// routes are the HTTP server's paths: probes, the OpenAPI document, callbacks and REST.
-func (g *Gateway) routes(rest http.Handler) http.Handler {
+// apiRoutes are the API's HTTP paths: REST and the OpenAPI document.
+func (g *Gateway) apiRoutes(rest http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.JSON)
+	})
+	mux.Handle("/v1/", rest)
+	return mux
+}
+
+// callbackRoutes serve /callbacks/ and nothing else: this listener faces the internet.
+func (g *Gateway) callbackRoutes() http.Handler {
+	mux := http.NewServeMux()
+	if g.parts.Callbacks != nil {
+		mux.Handle("/callbacks/", g.parts.Callbacks)
+	}
+	return mux
+}
+
+// adminRoutes are the probes.
+func (g *Gateway) adminRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
-	mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapi.JSON)
-	})
-	if g.parts.Callbacks != nil {
-		mux.Handle("/callbacks/", g.parts.Callbacks)
-	}
-	mux.Handle("/v1/", rest)
 	return mux
 }
 

@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -40,14 +42,18 @@ const (
 )
 
 // No WriteTimeout: WatchCall streams over REST for as long as the call lasts.
-func newHTTPServer(h http.Handler, logger *zap.Logger) *http.Server {
-	return &http.Server{
+func newHTTPServer(h http.Handler, logger *zap.Logger, tlsFiles *TLSFiles) *http.Server {
+	s := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          zap.NewStdLog(logger.Named("http")),
 	}
+	if tlsFiles != nil {
+		s.TLSConfig = tlsFiles.Config()
+	}
+	return s
 }
 
 // rest serves the REST routes of the services through grpc-gateway, with what grpc-gateway does
@@ -87,6 +93,18 @@ func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn) 
 		// fallback): POST /v1/calls/{id} must not read a call.
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithRoutingErrorHandler(r.routingError),
+		// A REST caller's verified client certificate reaches the authorization as metadata of
+		// the internal connection; one a client sends as a header is dropped.
+		runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
+			key, ok := runtime.DefaultHeaderMatcher(h)
+			return key, ok && !strings.EqualFold(strings.TrimPrefix(key, runtime.MetadataPrefix), clientCertMetadata)
+		}),
+		runtime.WithMetadata(func(_ context.Context, req *http.Request) metadata.MD {
+			if req.TLS == nil || len(req.TLS.VerifiedChains) == 0 || len(req.TLS.VerifiedChains[0]) == 0 {
+				return nil
+			}
+			return metadata.Pairs(clientCertMetadata, base64.StdEncoding.EncodeToString(req.TLS.VerifiedChains[0][0].Raw))
+		}),
 	)
 	if err := svc.RegisterREST(ctx, r.mux, conn); err != nil {
 		return nil, fmt.Errorf("gateway: REST routes: %w", err)

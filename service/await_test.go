@@ -275,7 +275,7 @@ func TestWaitSeesCallbacksThatReachAnotherReplica(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lns := gateway.Listeners{GRPC: listenLoopback(t), HTTP: listenLoopback(t)}
+	lns := loopbackListeners(t)
 	g, err := gateway.New(gateway.Config{Logger: zap.NewNop()}, lns, gateway.Parts{Services: services})
 	if err != nil {
 		t.Fatal(err)

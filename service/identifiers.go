@@ -170,6 +170,8 @@ func (v *validator) phoneNumber(p path, value string, anonymous bool, mode idMod
 		v.add(p.join(valueField), descRequired)
 	case !acs.IsE164(value):
 		v.add(p.join(valueField), descE164)
+	case mode == dialable:
+		v.destination(p.join(valueField), value)
 	}
 }
 
@@ -210,6 +212,8 @@ func (v *validator) callerID(field string, n *callgatev1.PhoneNumber) *acs.Phone
 		v.add(field+".value", descRequired)
 	case !acs.IsE164(n.GetValue()):
 		v.add(field+".value", descE164)
+	default:
+		v.ownCallerID(field+".value", n.GetValue())
 	}
 	return acs.CallerID(n.GetValue())
 }

@@ -82,13 +82,13 @@ func serveBenchReplica(dir string) int {
 		return 1
 	}
 	var lns gateway.Listeners
-	for _, ln := range []*net.Listener{&lns.GRPC, &lns.HTTP} {
+	for _, ln := range []*net.Listener{&lns.GRPC, &lns.HTTP, &lns.Callbacks, &lns.Admin} {
 		if *ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
 			fmt.Println("error", err)
 			return 1
 		}
 	}
-	base := "http://" + lns.HTTP.Addr().String()
+	base := "http://" + lns.Callbacks.Addr().String()
 	heartbeat, _ := time.ParseDuration(os.Getenv("CALLGATE_BENCH_HEARTBEAT"))
 	services, err := service.New(service.Deps{ACS: client, Events: events, CallbackURL: cb.CallbackURL(base),
 		Heartbeat: heartbeat, SilenceCheck: -1, Logger: zap.NewNop()})

@@ -27,7 +27,7 @@ type unary[Req, Resp proto.Message, U, R any] struct {
 
 func (u *unary[Req, Resp, U, R]) serve(ctx context.Context, c *core, req Req) (Resp, error) {
 	var none Resp
-	v, err := declared(c.rules, req)
+	v, err := c.declared(req)
 	if err != nil {
 		return none, err
 	}

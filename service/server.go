@@ -42,7 +42,9 @@ type Deps struct {
 	// ACS whether it still exists; 0 means DefaultSilenceCheck. Negative: the gateway never asks
 	// ACS about a watched call, neither when a watch starts nor when the call goes silent.
 	SilenceCheck time.Duration
-	Logger       *zap.Logger
+	// Policy guards against toll fraud; nil allows whatever ACS allows.
+	Policy *Policy
+	Logger *zap.Logger
 }
 
 // core is what every handler of every service shares.
@@ -53,6 +55,7 @@ type core struct {
 	heartbeat   time.Duration
 	log         *zap.Logger
 	rules       protovalidate.Validator
+	policy      *Policy
 	calls       callChecker
 	// open holds the watchers of every open stream and wait, so that Stop can end them.
 	open streamRegistry
@@ -86,6 +89,7 @@ func New(deps Deps) (*Services, error) {
 		heartbeat:   deps.Heartbeat,
 		log:         deps.Logger,
 		rules:       rules,
+		policy:      deps.Policy,
 	}
 	if c.heartbeat <= 0 {
 		c.heartbeat = DefaultHeartbeat

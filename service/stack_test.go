@@ -42,8 +42,8 @@ import (
 type stack struct {
 	Calls        callgatev1.CallServiceClient
 	Participants callgatev1.ParticipantServiceClient
-	// RESTURL is the HTTP server's base URL (http://127.0.0.1:port): REST, callbacks, probes.
-	RESTURL string
+	// RESTURL is the REST server's base URL (http://127.0.0.1:port); AdminURL the probes'.
+	RESTURL, AdminURL string
 	// GRPCAddr is the gRPC server's address.
 	GRPCAddr string
 
@@ -158,10 +158,11 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	s.Emulator, s.EmulatorURL, s.ControlURL = emu, emuServer.URL, emuServer.URL+"/emulator/v1"
 
 	// The gateway's listeners are bound first: the callback URL names the HTTP one.
-	lns := gateway.Listeners{GRPC: listenLoopback(t), HTTP: listenLoopback(t)}
+	lns := loopbackListeners(t)
 	s.GRPCAddr = lns.GRPC.Addr().String()
 	s.RESTURL = "http://" + lns.HTTP.Addr().String()
-	s.CallbacksURL = s.RESTURL
+	s.CallbacksURL = "http://" + lns.Callbacks.Addr().String()
+	s.AdminURL = "http://" + lns.Admin.Addr().String()
 
 	callbackSecret := "callback-secret-" + hex.EncodeToString(randomBytes(8))
 	s.secrets = []string{base64.StdEncoding.EncodeToString(cfg.emulator.AccessKey), callbackSecret}
@@ -226,6 +227,11 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	s.Calls = callgatev1.NewCallServiceClient(conn)
 	s.Participants = callgatev1.NewParticipantServiceClient(conn)
 	return s
+}
+
+// loopbackListeners are the gateway's four listeners on loopback ports.
+func loopbackListeners(t testing.TB) gateway.Listeners {
+	return gateway.Listeners{GRPC: listenLoopback(t), HTTP: listenLoopback(t), Callbacks: listenLoopback(t), Admin: listenLoopback(t)}
 }
 
 func listenLoopback(t testing.TB) net.Listener {

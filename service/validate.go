@@ -37,15 +37,18 @@ type validator struct {
 	wait time.Duration
 	// requestID is the request's `request_id`.
 	requestID string
+	// policy guards against toll fraud; denials are the fields it refuses.
+	policy  *Policy
+	denials []denial
 }
 
 // declared checks req against the rules its proto declares and starts the validator its builder
 // goes on with. A request over a declared bound (a string too long, a list too long) is refused at
 // once, before anything costs in proportion to it; any other violation is kept, so that the
 // builder's own checks add theirs and the client fixes them all in one round.
-func declared(rules protovalidate.Validator, req proto.Message) (*validator, error) {
-	v := &validator{}
-	if err := rules.Validate(req); err != nil {
+func (c *core) declared(req proto.Message) (*validator, error) {
+	v := &validator{policy: c.policy}
+	if err := c.rules.Validate(req); err != nil {
 		ve, ok := err.(*protovalidate.ValidationError)
 		if !ok {
 			// A rule that cannot be evaluated is the gateway's fault, not the caller's.
@@ -100,12 +103,16 @@ func (v *validator) add(field, description string) {
 	v.violations = append(v.violations, violation(field, description))
 }
 
-// err is nil for a valid request, else INVALID_ARGUMENT with a google.rpc.BadRequest.
+// err is nil for a valid request the policy allows; else INVALID_ARGUMENT with a
+// google.rpc.BadRequest, or for a valid request the policy refuses, PERMISSION_DENIED.
 func (v *validator) err() error {
-	if len(v.violations) == 0 {
-		return nil
+	switch {
+	case len(v.violations) > 0:
+		return invalidArgument(v.violations...)
+	case len(v.denials) > 0:
+		return deniedError(v.denials[0])
 	}
-	return invalidArgument(v.violations...)
+	return nil
 }
 
 // callbackURI checks an optional operation_callback_uri: ACS posts events there, so it must be an

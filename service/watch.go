@@ -22,7 +22,7 @@ import (
 // does not know and the log holds nothing of, or for a watched call that went silent and that ACS
 // no longer knows (its CallDisconnected never came).
 func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.ServerStreamingServer[callgatev1.WatchCallResponse]) error {
-	v, err := declared(s.rules, req)
+	v, err := s.declared(req)
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.Ser
 
 // WatchIncomingCalls streams incoming calls as they arrive, optionally shared among a group.
 func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsRequest, stream grpc.ServerStreamingServer[callgatev1.WatchIncomingCallsResponse]) error {
-	v, err := declared(s.rules, req)
+	v, err := s.declared(req)
 	if err != nil {
 		return err
 	}

@@ -55,8 +55,8 @@ func newReplica(t testing.TB, events *eventlog.Log, heartbeat time.Duration) *re
 	if err != nil {
 		t.Fatal(err)
 	}
-	lns := gateway.Listeners{GRPC: listenLoopback(t), HTTP: listenLoopback(t)}
-	base := "http://" + lns.HTTP.Addr().String()
+	lns := loopbackListeners(t)
+	base := "http://" + lns.Callbacks.Addr().String()
 	services, err := service.New(service.Deps{ACS: client, Events: events, CallbackURL: cb.CallbackURL(base),
 		Heartbeat: heartbeat, SilenceCheck: -1, Logger: zap.NewNop()})
 	if err != nil {
@@ -71,7 +71,7 @@ func newReplica(t testing.TB, events *eventlog.Log, heartbeat time.Duration) *re
 	go func() { served <- g.Serve(ctx) }()
 	r := &replica{
 		Events: events, Services: services, Calls: callgatev1.NewCallServiceClient(dial(t, lns.GRPC.Addr().String())),
-		CallbacksURL: cb.CallbackURL(base), EventGridURL: cb.EventGridURL(base), RESTURL: base,
+		CallbacksURL: cb.CallbackURL(base), EventGridURL: cb.EventGridURL(base), RESTURL: "http://" + lns.HTTP.Addr().String(),
 		addr: lns.GRPC.Addr().String(),
 	}
 	var stopped bool

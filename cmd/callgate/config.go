@@ -20,6 +20,8 @@ import (
 type config struct {
 	GRPCAddr      string
 	HTTPAddr      string
+	CallbacksAddr string
+	AdminAddr     string
 	PublicURL     string
 	LogLevel      string
 	LogFormat     string
@@ -45,6 +47,8 @@ type config struct {
 	Heartbeat        time.Duration
 	MaskPhoneNumbers bool
 
+	Security securityConfig
+
 	// dev only
 	EmulatorAddr string
 	AnswerDelay  time.Duration
@@ -60,6 +64,8 @@ func defaultConfig() config {
 	return config{
 		GRPCAddr:         ":9090",
 		HTTPAddr:         ":8080",
+		CallbacksAddr:    ":8081",
+		AdminAddr:        ":8082",
 		LogLevel:         "info",
 		LogFormat:        "json",
 		ShutdownGrace:    20 * time.Second,
@@ -73,6 +79,7 @@ func defaultConfig() config {
 		EventMaxBytes:    1 << 30,
 		Heartbeat:        service.DefaultHeartbeat,
 		MaskPhoneNumbers: true,
+		Security:         defaultSecurity(),
 	}
 }
 
@@ -83,6 +90,8 @@ func devConfig() config {
 	c := defaultConfig()
 	c.GRPCAddr = "127.0.0.1:9090"
 	c.HTTPAddr = "127.0.0.1:8080"
+	c.CallbacksAddr = "127.0.0.1:8081"
+	c.AdminAddr = "127.0.0.1:8082"
 	c.LogFormat = "console"
 	c.DrainDelay = 0
 	c.DataDir = ""
@@ -94,7 +103,9 @@ func devConfig() config {
 
 func (c *config) register(fs *flag.FlagSet, dev bool) {
 	fs.StringVar(&c.GRPCAddr, "grpc-addr", c.GRPCAddr, "address of the gRPC server")
-	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address of the HTTP server: REST, callbacks, /healthz, /readyz, /openapi.json")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "address of the REST API and /openapi.json, for internal callers")
+	fs.StringVar(&c.CallbacksAddr, "callbacks-addr", c.CallbacksAddr, "address of the callbacks (/callbacks/... and nothing else): the only listener meant to face the internet, where --public-url points")
+	fs.StringVar(&c.AdminAddr, "admin-addr", c.AdminAddr, "address of /healthz and /readyz, for probes")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or console")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "how long SIGTERM waits for requests in flight before closing connections")
@@ -107,6 +118,7 @@ func (c *config) register(fs *flag.FlagSet, dev bool) {
 	fs.BoolVar(&c.EventFsync, "event-fsync", c.EventFsync, "embedded event log: fsync each event before its callback is acknowledged (survives a machine crash, about 10x slower); without it an acknowledged event is in the store file and fsynced within two minutes")
 	fs.DurationVar(&c.Heartbeat, "heartbeat", c.Heartbeat, "how often an idle WatchCall or WatchIncomingCalls stream carries a heartbeat")
 	fs.BoolVar(&c.MaskPhoneNumbers, "mask-phone-numbers", c.MaskPhoneNumbers, "hide the digits of phone numbers in logs")
+	c.Security.register(fs)
 	if dev {
 		fs.StringVar(&c.EmulatorAddr, "emulator-addr", c.EmulatorAddr, "address of the embedded ACS emulator")
 		fs.DurationVar(&c.AnswerDelay, "answer-delay", c.AnswerDelay, "how long the emulator's simulated endpoints ring before they answer")
@@ -173,7 +185,7 @@ func parseSettings(fs *flag.FlagSet, args []string, lookupEnv func(string) (stri
 
 // validate checks the settings every mode shares; the first problem is reported, named.
 func (c *config) validate() error {
-	addrs := []struct{ flag, value string }{{"grpc-addr", c.GRPCAddr}, {"http-addr", c.HTTPAddr}}
+	addrs := []struct{ flag, value string }{{"grpc-addr", c.GRPCAddr}, {"http-addr", c.HTTPAddr}, {"callbacks-addr", c.CallbacksAddr}, {"admin-addr", c.AdminAddr}}
 	if c.EmulatorAddr != "" {
 		addrs = append(addrs, struct{ flag, value string }{"emulator-addr", c.EmulatorAddr})
 	}
@@ -224,7 +236,7 @@ func (c *config) validate() error {
 	if c.AnswerDelay < 0 {
 		return fmt.Errorf("invalid setting %s: must not be negative", settingName("answer-delay"))
 	}
-	return nil
+	return c.Security.validate(false)
 }
 
 // validateServe adds what production needs on top of validate.
@@ -268,7 +280,7 @@ func (c *config) validateServe() error {
 	if c.NATSURL == "" && c.DataDir == "" {
 		return fmt.Errorf("missing setting %s: the embedded event log needs a folder", settingName("data-dir"))
 	}
-	return nil
+	return c.Security.validate(true)
 }
 
 func checkHTTPURL(s string) error {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -68,6 +70,9 @@ type k8sProbe struct {
 }
 
 type k8sService struct {
+	Metadata struct {
+		Name string `yaml:"name"`
+	} `yaml:"metadata"`
 	Spec struct {
 		Ports []struct {
 			Port       int    `yaml:"port"`
@@ -96,6 +101,27 @@ func serveSettings() map[string]string {
 	settings := map[string]string{}
 	fs.VisitAll(func(f *flag.Flag) { settings[envName(f.Name)] = f.DefValue })
 	return settings
+}
+
+// readYAMLDocuments reads every document of a multi-document YAML file.
+func readYAMLDocuments[T any](t *testing.T, name string) []T {
+	t.Helper()
+	f, err := os.Open(filepath.Join(deployDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	dec := yaml.NewDecoder(f)
+	for {
+		var v T
+		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
+			return out
+		} else if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out = append(out, v)
+	}
 }
 
 func portOf(t *testing.T, addr string) int {
@@ -151,17 +177,22 @@ func TestKubernetesManifestsMatchTheBinary(t *testing.T) {
 	if got, want := ports["grpc"], portOf(t, values[envName("grpc-addr")]); got != want {
 		t.Errorf("containerPort grpc = %d, but the gateway listens for gRPC on %d", got, want)
 	}
-	if got, want := ports["http"], portOf(t, values[envName("http-addr")]); got != want {
-		t.Errorf("containerPort http = %d, but the gateway listens for HTTP on %d", got, want)
+	for name, setting := range map[string]string{"http": "http-addr", "callbacks": "callbacks-addr", "admin": "admin-addr"} {
+		if got, want := ports[name], portOf(t, values[envName(setting)]); got != want {
+			t.Errorf("containerPort %s = %d, but the gateway listens for it on %d", name, got, want)
+		}
+	}
+	if values[envName("auth-jwks-url")] == "" && values[envName("auth-api-keys-file")] == "" {
+		t.Error("the Deployment configures no authentication: serve would refuse to start")
 	}
 
 	// The probes name paths the gateway really serves with 200.
-	_, httpAddr, _ := startDev(t)
+	adminAddr := startDev(t).admin
 	for _, probe := range []k8sProbe{c.LivenessProbe, c.ReadinessProbe} {
-		if _, ok := ports[probe.HTTPGet.Port]; !ok {
-			t.Errorf("probe port %q is not a container port", probe.HTTPGet.Port)
+		if probe.HTTPGet.Port != "admin" {
+			t.Errorf("probe port %q, want the admin port", probe.HTTPGet.Port)
 		}
-		resp, err := http.Get("http://" + httpAddr + probe.HTTPGet.Path)
+		resp, err := http.Get("http://" + adminAddr + probe.HTTPGet.Path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -191,18 +222,24 @@ func TestKubernetesManifestsMatchTheBinary(t *testing.T) {
 		t.Errorf("terminationGracePeriodSeconds %d, but stopping takes up to %s", d.Spec.Template.Spec.TerminationGracePeriodSeconds, need)
 	}
 
-	var s k8sService
-	readYAML(t, "kubernetes/service.yaml", &s)
-	var targets []string
-	for _, p := range s.Spec.Ports {
-		if _, ok := ports[p.TargetPort]; !ok {
-			t.Errorf("Service targetPort %q is not a container port", p.TargetPort)
-		}
-		targets = append(targets, p.TargetPort)
+	// Two Services: the API's, and the callbacks' alone (the one an ingress may expose).
+	services := readYAMLDocuments[k8sService](t, "kubernetes/service.yaml")
+	want := map[string][]string{"callgate-api": {"grpc", "http"}, "callgate-callbacks": {"callbacks"}}
+	if len(services) != len(want) {
+		t.Fatalf("%d Services, want %d", len(services), len(want))
 	}
-	slices.Sort(targets)
-	if !slices.Equal(targets, []string{"grpc", "http"}) {
-		t.Errorf("Service ports target %v, want grpc and http", targets)
+	for _, s := range services {
+		var targets []string
+		for _, p := range s.Spec.Ports {
+			if _, ok := ports[p.TargetPort]; !ok {
+				t.Errorf("Service %s targetPort %q is not a container port", s.Metadata.Name, p.TargetPort)
+			}
+			targets = append(targets, p.TargetPort)
+		}
+		slices.Sort(targets)
+		if !slices.Equal(targets, want[s.Metadata.Name]) {
+			t.Errorf("Service %s targets %v, want %v", s.Metadata.Name, targets, want[s.Metadata.Name])
+		}
 	}
 }
 
@@ -218,7 +255,7 @@ func TestDockerfile(t *testing.T) {
 		t.Fatal("no EXPOSE line")
 	}
 	got := strings.Fields(expose[1])
-	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr} {
+	for _, addr := range []string{cfg.GRPCAddr, cfg.HTTPAddr, cfg.CallbacksAddr, cfg.AdminAddr} {
 		if p := strconv.Itoa(portOf(t, addr)); !slices.Contains(got, p) {
 			t.Errorf("EXPOSE %v misses the default port %s", got, p)
 		}

@@ -51,7 +51,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 	if err != nil {
 		return err
 	}
-	publicURL := "http://" + gateway.DialTarget(lns.HTTP.Addr())
+	publicURL := "http://" + gateway.DialTarget(lns.Callbacks.Addr())
 	secret := randomHex(16)
 
 	em, emURL, stopEmulator, err := startEmulator(cfg, log, callbacks.URL(publicURL, callbacks.EventGridPath, secret))
@@ -73,6 +73,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 	return runGateway(ctx, cfg, log, lns, client, publicURL, cb, func(g *gateway.Gateway) {
 		grpcAddr := gateway.DialTarget(g.GRPCAddr())
 		fmt.Fprintf(stdout, "callgate dev: gRPC on %s, HTTP on %s\n", g.GRPCAddr(), g.HTTPAddr())
+		fmt.Fprintf(stdout, "callbacks on %s, probes on %s\n", g.CallbacksAddr(), g.AdminAddr())
 		fmt.Fprintf(stdout, "ACS emulator on %s (control API %s/emulator/v1/, resource number %s)\n", emURL, emURL, devPhoneNumber)
 		fmt.Fprintf(stdout, "try:\n  grpcurl -plaintext %s list\n", grpcAddr)
 		fmt.Fprintf(stdout, "  grpcurl -plaintext -d '{\"targets\":[{\"raw_id\":\"4:+16471234567\"}],\"source_caller_id_number\":{\"value\":\"%s\"}}' %s callgate.v1.CallService/CreateCall\n", devPhoneNumber, grpcAddr)

@@ -91,7 +91,7 @@ func TestDevLogsToAPipeHaveNoColour(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		"CALLGATE_TEST_RUN_MAIN=1",
-		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0",
+		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --callbacks-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0",
 	)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

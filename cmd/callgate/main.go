@@ -22,6 +22,7 @@ commands:
   serve      run the gateway against Azure Communication Services (settings: flags or CALLGATE_* env)
   dev        run the gateway on an embedded ACS emulator, no Azure account needed
   emulator   run the ACS Call Automation emulator alone
+  apikey     make an API key and its line for the key file
 
 Run 'callgate <command> -h' for a command's flags.
 `
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv
 		}
 		defer func() { _ = log.Sync() }()
 		return runEmulator(ctx, args[1:], stdout, log)
+	case "apikey":
+		return runAPIKey(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -36,6 +36,13 @@ func TestMain(m *testing.M) {
 
 func noEnv(string) (string, bool) { return "", false }
 
+// serveArgs are the settings serve needs besides authentication.
+func serveArgs() []string {
+	return []string{"serve", "--acs-connection-string", "endpoint=https://x.communication.azure.com/;accesskey=c2VjcmV0LWtleQ==",
+		"--public-url", "https://gw.example", "--callback-secret", "a-callback-secret-of-some-length",
+		"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--callbacks-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0"}
+}
+
 func envOf(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
@@ -62,6 +69,14 @@ func TestBadSettingFailsStartWithItsName(t *testing.T) {
 		{"bad duration from env", []string{"dev"}, map[string]string{"CALLGATE_SHUTDOWN_GRACE": "soon"}, "--shutdown-grace (CALLGATE_SHUTDOWN_GRACE)"},
 		{"bad log level", []string{"dev", "--log-level", "loud"}, nil, "--log-level (CALLGATE_LOG_LEVEL)"},
 		{"bad log format from env", []string{"dev"}, map[string]string{"CALLGATE_LOG_FORMAT": "xml"}, "--log-format (CALLGATE_LOG_FORMAT)"},
+		{"no authentication", serveArgs(), nil, "--auth-disabled (CALLGATE_AUTH_DISABLED)"},
+		{"token settings incomplete", append(serveArgs(), "--auth-issuer", "https://login.example"), nil, "--auth-jwks-url (CALLGATE_AUTH_JWKS_URL)"},
+		{"key without certificate", append(serveArgs(), "--auth-disabled", "--tls-key-file", "k.pem"), nil, "--tls-cert-file (CALLGATE_TLS_CERT_FILE)"},
+		{"client CA without TLS", append(serveArgs(), "--tls-client-ca-file", "ca.pem"), nil, "--tls-client-ca-file (CALLGATE_TLS_CLIENT_CA_FILE)"},
+		{"bad rate limit", append(serveArgs(), "--auth-disabled", "--rate-limit-calls", "60 a minute"), nil, "--rate-limit-calls (CALLGATE_RATE_LIMIT_CALLS)"},
+		{"bad caller ID", append(serveArgs(), "--auth-disabled"), map[string]string{"CALLGATE_ALLOWED_CALLER_IDS": "+18005550100,18005550101"}, "--allowed-caller-ids (CALLGATE_ALLOWED_CALLER_IDS)"},
+		{"bad destination prefix", append(serveArgs(), "--auth-disabled", "--denied-destinations", "+1900", "--denied-destinations", "1976"), nil, "--denied-destinations (CALLGATE_DENIED_DESTINATIONS)"},
+		{"missing key file", append(serveArgs(), "--auth-api-keys-file", "/nonexistent/keys"), nil, "API key file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -109,7 +124,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(),
 		"CALLGATE_TEST_RUN_MAIN=1",
-		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0 --answer-delay 10m --heartbeat 100ms --shutdown-grace 60s",
+		"CALLGATE_TEST_ARGS=dev --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --callbacks-addr 127.0.0.1:0 --admin-addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0 --answer-delay 10m --heartbeat 100ms --shutdown-grace 60s",
 	)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -54,7 +54,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 			if msg := missingTool(sh.name); msg != "" {
 				skipOrFail(t, msg)
 			}
-			grpcAddr, httpAddr, emulatorAddr := startDev(t)
+			dev := startDev(t)
+			grpcAddr, httpAddr, emulatorAddr := dev.grpc, dev.http, dev.emulator
 			s := strings.NewReplacer("localhost:9090", grpcAddr, "localhost:8080", httpAddr, "localhost:8090", emulatorAddr).
 				Replace(sh.strict + walkthrough.String())
 
@@ -149,15 +150,18 @@ func goBin() string {
 	return filepath.Join(filepath.SplitList(build.Default.GOPATH)[0], "bin")
 }
 
-// startDev runs `callgate dev` in-process on free ports until the test ends, and returns its gRPC,
-// HTTP and emulator addresses as it printed them.
-func startDev(t *testing.T) (grpcAddr, httpAddr, emulatorAddr string) {
+// devAddrs are the addresses `callgate dev` printed.
+type devAddrs struct{ grpc, http, callbacks, admin, emulator string }
+
+// startDev runs `callgate dev` in-process on free ports until the test ends, and returns the
+// addresses it printed.
+func startDev(t *testing.T) devAddrs {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"dev", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
+		done <- run(ctx, []string{"dev", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--callbacks-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
 			"--answer-delay", "100ms", "--log-level", "warn"}, pw, io.Discard, func(string) (string, bool) { return "", false })
 		_ = pw.Close()
 	}()
@@ -167,19 +171,23 @@ func startDev(t *testing.T) (grpcAddr, httpAddr, emulatorAddr string) {
 			t.Errorf("dev: %v", err)
 		}
 	})
+	var a devAddrs
 	sc := bufio.NewScanner(pr)
-	for sc.Scan() && (grpcAddr == "" || emulatorAddr == "") {
+	for sc.Scan() && (a.grpc == "" || a.admin == "" || a.emulator == "") {
 		line := sc.Text()
-		if _, err := fmt.Sscanf(line, "callgate dev: gRPC on %s HTTP on %s", &grpcAddr, &httpAddr); err == nil {
-			grpcAddr = strings.TrimSuffix(grpcAddr, ",")
+		if _, err := fmt.Sscanf(line, "callgate dev: gRPC on %s HTTP on %s", &a.grpc, &a.http); err == nil {
+			a.grpc = strings.TrimSuffix(a.grpc, ",")
+		}
+		if _, err := fmt.Sscanf(line, "callbacks on %s probes on %s", &a.callbacks, &a.admin); err == nil {
+			a.callbacks = strings.TrimSuffix(a.callbacks, ",")
 		}
 		if rest, ok := strings.CutPrefix(line, "ACS emulator on http://"); ok {
-			emulatorAddr, _, _ = strings.Cut(rest, " ")
+			a.emulator, _, _ = strings.Cut(rest, " ")
 		}
 	}
-	if grpcAddr == "" || emulatorAddr == "" {
+	if a.grpc == "" || a.admin == "" || a.emulator == "" {
 		t.Fatal("dev did not print its addresses")
 	}
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	return grpcAddr, httpAddr, emulatorAddr
+	return a
 }

@@ -67,12 +67,23 @@ func newACSClient(cfg config, log *zap.Logger) (*acs.Client, error) {
 // runGateway opens the stack behind the servers on lns and serves until ctx ends. announce, when
 // set, is told the servers are about to serve.
 func runGateway(ctx context.Context, cfg config, log *zap.Logger, lns gateway.Listeners, client *acs.Client, publicURL string, cb callbacks.Config, announce func(*gateway.Gateway)) error {
+	gcfg := gateway.Config{ShutdownGrace: cfg.ShutdownGrace, DrainDelay: cfg.DrainDelay, Logger: log}
+	closeAuth, err := cfg.Security.apply(&gcfg, log)
+	if err != nil {
+		lns.Close()
+		return err
+	}
+	defer closeAuth()
 	st, err := openStack(ctx, cfg, log, client, publicURL, cb)
 	if err != nil {
 		lns.Close()
 		return err
 	}
-	g, err := gateway.New(gateway.Config{ShutdownGrace: cfg.ShutdownGrace, DrainDelay: cfg.DrainDelay, Logger: log}, lns, st.parts())
+	parts := st.parts()
+	if gcfg.Auth != nil {
+		parts.Ready = append(parts.Ready, gcfg.Auth.Ready)
+	}
+	g, err := gateway.New(gcfg, lns, parts)
 	if err != nil {
 		_ = st.close()
 		return err

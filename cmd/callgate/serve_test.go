@@ -6,13 +6,17 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/callgate/callgate/auth"
 	"github.com/callgate/callgate/emulator"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
@@ -30,12 +34,23 @@ func TestServeAgainstACS(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = acs.Close() })
 
-	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
+	grpcAddr, httpAddr, callbacksAddr, adminAddr := freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)
+	const apiKey = "serve-test-api-key-0123456789"
+	line, err := auth.KeyLine(apiKey, "serve-test", []string{auth.PermCallsCreate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keys, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	settings := map[string]string{
 		"CALLGATE_ACS_CONNECTION_STRING": acs.ConnectionString(),
 		"CALLGATE_CALLBACK_SECRET":       "a-callback-secret-of-some-length",
+		"CALLGATE_AUTH_API_KEYS_FILE":    keys,
 	}
-	args := []string{"serve", "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--public-url", "http://" + httpAddr,
+	args := []string{"serve", "--grpc-addr", grpcAddr, "--http-addr", httpAddr, "--callbacks-addr", callbacksAddr, "--admin-addr", adminAddr,
+		"--public-url", "http://" + callbacksAddr,
 		"--callback-audience", acs.Audience(), "--callback-issuer", acs.Issuer(), "--callback-jwks-url", acs.JWKSURL(),
 		"--data-dir", t.TempDir(), "--log-level", "error"}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -47,7 +62,7 @@ func TestServeAgainstACS(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	waitReady(t, "http://"+httpAddr+"/readyz", done)
+	waitReady(t, "http://"+adminAddr+"/readyz", done)
 
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -56,6 +71,7 @@ func TestServeAgainstACS(t *testing.T) {
 	defer conn.Close()
 	rctx, rcancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer rcancel()
+	rctx = metadata.AppendToOutgoingContext(rctx, "authorization", "Bearer "+apiKey)
 	res, err := callgatev1.NewCallServiceClient(conn).CreateCall(rctx, &callgatev1.CreateCallRequest{
 		Targets: []*callgatev1.CommunicationIdentifier{{RawId: "8:acs:" + acs.ResourceID() + "_callee"}},
 		Wait:    durationpb.New(20 * time.Second),

@@ -47,6 +47,7 @@ func openStack(ctx context.Context, cfg config, log *zap.Logger, client *acs.Cli
 		Events:      events,
 		CallbackURL: handler.CallbackURL(publicURL),
 		Heartbeat:   cfg.Heartbeat,
+		Policy:      cfg.Security.policy(),
 		Logger:      log,
 	})
 	if err != nil {

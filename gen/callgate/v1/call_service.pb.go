@@ -1443,7 +1443,7 @@ var File_callgate_v1_call_service_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_call_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecallgate/v1/call_service.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\x8b\x03\n" +
+	"\x1ecallgate/v1/call_service.proto\x12\vcallgate.v1\x1a\x18callgate/v1/access.proto\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\x8b\x03\n" +
 	"\x11CreateCallRequest\x12J\n" +
 	"\atargets\x18\x01 \x03(\v2$.callgate.v1.CommunicationIdentifierB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10dR\atargets\x12O\n" +
@@ -1547,22 +1547,35 @@ const file_callgate_v1_call_service_proto_rawDesc = "" +
 	"\x1eCALL_REJECT_REASON_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CALL_REJECT_REASON_NONE\x10\x01\x12\x1b\n" +
 	"\x17CALL_REJECT_REASON_BUSY\x10\x02\x12 \n" +
-	"\x1cCALL_REJECT_REASON_FORBIDDEN\x10\x032\xae\t\n" +
-	"\vCallService\x12c\n" +
+	"\x1cCALL_REJECT_REASON_FORBIDDEN\x10\x032\xea\n" +
 	"\n" +
-	"CreateCall\x12\x1e.callgate.v1.CreateCallRequest\x1a\x1f.callgate.v1.CreateCallResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/calls\x12n\n" +
-	"\vConnectCall\x12\x1f.callgate.v1.ConnectCallRequest\x1a .callgate.v1.ConnectCallResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/calls:connect\x12j\n" +
+	"\vCallService\x12w\n" +
 	"\n" +
-	"AnswerCall\x12\x1e.callgate.v1.AnswerCallRequest\x1a\x1f.callgate.v1.AnswerCallResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/calls:answer\x12j\n" +
+	"CreateCall\x12\x1e.callgate.v1.CreateCallRequest\x1a\x1f.callgate.v1.CreateCallResponse\"(\xaa\xd4\x18\x10\n" +
+	"\fcalls.create\x10\x01\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/calls\x12\x80\x01\n" +
+	"\vConnectCall\x12\x1f.callgate.v1.ConnectCallRequest\x1a .callgate.v1.ConnectCallResponse\".\xaa\xd4\x18\x0e\n" +
+	"\fcalls.create\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/calls:connect\x12|\n" +
 	"\n" +
-	"RejectCall\x12\x1e.callgate.v1.RejectCallRequest\x1a\x1f.callgate.v1.RejectCallResponse\"\x1b\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/calls:reject\x12r\n" +
-	"\fRedirectCall\x12 .callgate.v1.RedirectCallRequest\x1a!.callgate.v1.RedirectCallResponse\"\x1d\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/calls:redirect\x12l\n" +
-	"\aGetCall\x12\x1b.callgate.v1.GetCallRequest\x1a\x1c.callgate.v1.GetCallResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/calls/{call_connection_id}\x12\x7f\n" +
+	"AnswerCall\x12\x1e.callgate.v1.AnswerCallRequest\x1a\x1f.callgate.v1.AnswerCallResponse\"-\xaa\xd4\x18\x0e\n" +
+	"\fcalls.answer\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/calls:answer\x12|\n" +
 	"\n" +
-	"HangUpCall\x12\x1e.callgate.v1.HangUpCallRequest\x1a\x1f.callgate.v1.HangUpCallResponse\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/calls/{call_connection_id}:hangUp\x12\x87\x01\n" +
-	"\fTransferCall\x12 .callgate.v1.TransferCallRequest\x1a!.callgate.v1.TransferCallResponse\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/calls/{call_connection_id}:transfer\x12z\n" +
-	"\tWatchCall\x12\x1d.callgate.v1.WatchCallRequest\x1a\x1e.callgate.v1.WatchCallResponse\",\x82\xd3\xe4\x93\x02&\x12$/v1/calls/{call_connection_id}:watch0\x01\x12\x88\x01\n" +
-	"\x12WatchIncomingCalls\x12&.callgate.v1.WatchIncomingCallsRequest\x1a'.callgate.v1.WatchIncomingCallsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/incomingCalls:watch0\x01B9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
+	"RejectCall\x12\x1e.callgate.v1.RejectCallRequest\x1a\x1f.callgate.v1.RejectCallResponse\"-\xaa\xd4\x18\x0e\n" +
+	"\fcalls.answer\x82\xd3\xe4\x93\x02\x15:\x01*\"\x10/v1/calls:reject\x12\x86\x01\n" +
+	"\fRedirectCall\x12 .callgate.v1.RedirectCallRequest\x1a!.callgate.v1.RedirectCallResponse\"1\xaa\xd4\x18\x10\n" +
+	"\fcalls.answer\x10\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/v1/calls:redirect\x12|\n" +
+	"\aGetCall\x12\x1b.callgate.v1.GetCallRequest\x1a\x1c.callgate.v1.GetCallResponse\"6\xaa\xd4\x18\f\n" +
+	"\n" +
+	"calls.read\x82\xd3\xe4\x93\x02 \x12\x1e/v1/calls/{call_connection_id}\x12\x92\x01\n" +
+	"\n" +
+	"HangUpCall\x12\x1e.callgate.v1.HangUpCallRequest\x1a\x1f.callgate.v1.HangUpCallResponse\"C\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/calls/{call_connection_id}:hangUp\x12\x9c\x01\n" +
+	"\fTransferCall\x12 .callgate.v1.TransferCallRequest\x1a!.callgate.v1.TransferCallResponse\"G\xaa\xd4\x18\x11\n" +
+	"\rcalls.control\x10\x01\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/calls/{call_connection_id}:transfer\x12\x8a\x01\n" +
+	"\tWatchCall\x12\x1d.callgate.v1.WatchCallRequest\x1a\x1e.callgate.v1.WatchCallResponse\"<\xaa\xd4\x18\f\n" +
+	"\n" +
+	"calls.read\x82\xd3\xe4\x93\x02&\x12$/v1/calls/{call_connection_id}:watch0\x01\x12\x9a\x01\n" +
+	"\x12WatchIncomingCalls\x12&.callgate.v1.WatchIncomingCallsRequest\x1a'.callgate.v1.WatchIncomingCallsResponse\"1\xaa\xd4\x18\x0e\n" +
+	"\fcalls.answer\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/incomingCalls:watch0\x01B9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
 
 var (
 	file_callgate_v1_call_service_proto_rawDescOnce sync.Once
@@ -1669,6 +1682,7 @@ func file_callgate_v1_call_service_proto_init() {
 	if File_callgate_v1_call_service_proto != nil {
 		return
 	}
+	file_callgate_v1_access_proto_init()
 	file_callgate_v1_call_proto_init()
 	file_callgate_v1_events_proto_init()
 	file_callgate_v1_identifier_proto_init()

@@ -861,7 +861,7 @@ var File_callgate_v1_participant_service_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_participant_service_proto_rawDesc = "" +
 	"\n" +
-	"%callgate/v1/participant_service.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb0\x05\n" +
+	"%callgate/v1/participant_service.proto\x12\vcallgate.v1\x1a\x18callgate/v1/access.proto\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xb0\x05\n" +
 	"\x15AddParticipantRequest\x128\n" +
 	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12N\n" +
@@ -931,14 +931,22 @@ const file_callgate_v1_participant_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"F\n" +
 	"\x17MuteParticipantResponse\x12+\n" +
-	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext2\xc9\a\n" +
-	"\x12ParticipantService\x12\x91\x01\n" +
-	"\x0eAddParticipant\x12\".callgate.v1.AddParticipantRequest\x1a#.callgate.v1.AddParticipantResponse\"6\x82\xd3\xe4\x93\x020:\x01*\"+/v1/calls/{call_connection_id}/participants\x12\xad\x01\n" +
-	"\x14CancelAddParticipant\x12(.callgate.v1.CancelAddParticipantRequest\x1a).callgate.v1.CancelAddParticipantResponse\"@\x82\xd3\xe4\x93\x02::\x01*\"5/v1/calls/{call_connection_id}/participants:cancelAdd\x12\xa1\x01\n" +
-	"\x11RemoveParticipant\x12%.callgate.v1.RemoveParticipantRequest\x1a&.callgate.v1.RemoveParticipantResponse\"=\x82\xd3\xe4\x93\x027:\x01*\"2/v1/calls/{call_connection_id}/participants:remove\x12\x94\x01\n" +
-	"\x10ListParticipants\x12$.callgate.v1.ListParticipantsRequest\x1a%.callgate.v1.ListParticipantsResponse\"3\x82\xd3\xe4\x93\x02-\x12+/v1/calls/{call_connection_id}/participants\x12\x97\x01\n" +
-	"\x0eGetParticipant\x12\".callgate.v1.GetParticipantRequest\x1a#.callgate.v1.GetParticipantResponse\"<\x82\xd3\xe4\x93\x026\x124/v1/calls/{call_connection_id}/participants/{raw_id}\x12\x99\x01\n" +
-	"\x0fMuteParticipant\x12#.callgate.v1.MuteParticipantRequest\x1a$.callgate.v1.MuteParticipantResponse\";\x82\xd3\xe4\x93\x025:\x01*\"0/v1/calls/{call_connection_id}/participants:muteB9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
+	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext2\xb7\b\n" +
+	"\x12ParticipantService\x12\xa6\x01\n" +
+	"\x0eAddParticipant\x12\".callgate.v1.AddParticipantRequest\x1a#.callgate.v1.AddParticipantResponse\"K\xaa\xd4\x18\x11\n" +
+	"\rcalls.control\x10\x01\x82\xd3\xe4\x93\x020:\x01*\"+/v1/calls/{call_connection_id}/participants\x12\xc0\x01\n" +
+	"\x14CancelAddParticipant\x12(.callgate.v1.CancelAddParticipantRequest\x1a).callgate.v1.CancelAddParticipantResponse\"S\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x02::\x01*\"5/v1/calls/{call_connection_id}/participants:cancelAdd\x12\xb4\x01\n" +
+	"\x11RemoveParticipant\x12%.callgate.v1.RemoveParticipantRequest\x1a&.callgate.v1.RemoveParticipantResponse\"P\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x027:\x01*\"2/v1/calls/{call_connection_id}/participants:remove\x12\xa4\x01\n" +
+	"\x10ListParticipants\x12$.callgate.v1.ListParticipantsRequest\x1a%.callgate.v1.ListParticipantsResponse\"C\xaa\xd4\x18\f\n" +
+	"\n" +
+	"calls.read\x82\xd3\xe4\x93\x02-\x12+/v1/calls/{call_connection_id}/participants\x12\xa7\x01\n" +
+	"\x0eGetParticipant\x12\".callgate.v1.GetParticipantRequest\x1a#.callgate.v1.GetParticipantResponse\"L\xaa\xd4\x18\f\n" +
+	"\n" +
+	"calls.read\x82\xd3\xe4\x93\x026\x124/v1/calls/{call_connection_id}/participants/{raw_id}\x12\xac\x01\n" +
+	"\x0fMuteParticipant\x12#.callgate.v1.MuteParticipantRequest\x1a$.callgate.v1.MuteParticipantResponse\"N\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x025:\x01*\"0/v1/calls/{call_connection_id}/participants:muteB9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
 
 var (
 	file_callgate_v1_participant_service_proto_rawDescOnce sync.Once
@@ -1012,6 +1020,7 @@ func file_callgate_v1_participant_service_proto_init() {
 	if File_callgate_v1_participant_service_proto != nil {
 		return
 	}
+	file_callgate_v1_access_proto_init()
 	file_callgate_v1_call_proto_init()
 	file_callgate_v1_events_proto_init()
 	file_callgate_v1_identifier_proto_init()
