@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callgate/callgate/auth/authtest"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -21,9 +22,9 @@ func testContext(t testing.TB) context.Context {
 	return ctx
 }
 
-func jwtAuthenticator(t testing.TB, iss *issuer, algs ...string) *Authenticator {
+func jwtAuthenticator(t testing.TB, iss *authtest.Issuer, algs ...string) *Authenticator {
 	t.Helper()
-	a, err := New(Config{JWT: &JWTConfig{Issuer: testIssuer, Audience: testAudience, JWKSURL: iss.jwks.URL, Algorithms: algs}})
+	a, err := New(Config{JWT: &JWTConfig{Issuer: authtest.IssuerName, Audience: authtest.Audience, JWKSURL: iss.JWKSURL, Algorithms: algs}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,34 +33,34 @@ func jwtAuthenticator(t testing.TB, iss *issuer, algs ...string) *Authenticator 
 }
 
 func TestTokens(t *testing.T) {
-	iss := newIssuer(t)
+	iss := authtest.NewIssuer(t)
 	a := jwtAuthenticator(t, iss, "RS256")
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": testIssuer, "aud": testAudience, "sub": "x", "exp": time.Now().Add(time.Minute).Unix()}).
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": authtest.IssuerName, "aud": authtest.Audience, "sub": "x", "exp": time.Now().Add(time.Minute).Unix()}).
 		SignedString(jwt.UnsafeAllowNoneSignatureType)
-	forged := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": testIssuer, "aud": testAudience, "sub": "x", "exp": time.Now().Add(time.Minute).Unix()})
+	forged := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": authtest.IssuerName, "aud": authtest.Audience, "sub": "x", "exp": time.Now().Add(time.Minute).Unix()})
 	forged.Header["kid"] = "rsa-1"
 	wrongKey, _ := forged.SignedString(other)
-	pub, _ := x509.MarshalPKIXPublicKey(&iss.rsa.PublicKey)
-	confusion, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": testIssuer, "aud": testAudience, "sub": "x", "exp": time.Now().Add(time.Minute).Unix()}).SignedString(pub)
+	pub, _ := x509.MarshalPKIXPublicKey(iss.PublicRSA())
+	confusion, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": authtest.IssuerName, "aud": authtest.Audience, "sub": "x", "exp": time.Now().Add(time.Minute).Unix()}).SignedString(pub)
 
 	for _, c := range []struct {
 		name  string
 		token string
 	}{
-		{"expired", iss.token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })},
-		{"not yet valid", iss.token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() })},
-		{"no expiry", iss.token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { delete(c, "exp") })},
-		{"wrong audience", iss.token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["aud"] = "api://other" })},
-		{"wrong issuer", iss.token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })},
+		{"expired", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() })},
+		{"not yet valid", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() })},
+		{"no expiry", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { delete(c, "exp") })},
+		{"wrong audience", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["aud"] = "api://other" })},
+		{"wrong issuer", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { c["iss"] = "https://evil.example" })},
 		{"alg none", none},
 		{"signed by another key", wrongKey},
 		{"HS256 with the public key as secret", confusion},
-		{"an algorithm not allowed", iss.token(t, jwt.SigningMethodES256, nil)},
-		{"no principal claim", iss.token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { delete(c, "sub") })},
+		{"an algorithm not allowed", iss.Token(t, jwt.SigningMethodES256, nil)},
+		{"no principal claim", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { delete(c, "sub") })},
 		{"garbage", "a.b.c"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -74,7 +75,7 @@ func TestTokens(t *testing.T) {
 	}
 
 	// A good token: its principal and the permissions of both claims, unknown ones dropped.
-	good := iss.token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) {
+	good := iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) {
 		c["scp"] = "calls.read calls.create something.else"
 		c["roles"] = []any{"calls.control", 42}
 	})
@@ -88,14 +89,14 @@ func TestTokens(t *testing.T) {
 
 	// ES256, when allowed, with the issuer's EC key.
 	es := jwtAuthenticator(t, iss, "ES256")
-	if _, err := es.Authenticate(testContext(t), Credentials{Bearer: iss.token(t, jwt.SigningMethodES256, nil)}); err != nil {
+	if _, err := es.Authenticate(testContext(t), Credentials{Bearer: iss.Token(t, jwt.SigningMethodES256, nil)}); err != nil {
 		t.Errorf("ES256 token: %v", err)
 	}
 }
 
 // The JWKS URL must be https except on loopback.
 func TestJWKSURLMustBeHTTPS(t *testing.T) {
-	_, err := New(Config{JWT: &JWTConfig{Issuer: testIssuer, Audience: testAudience, JWKSURL: "http://keys.example/jwks"}})
+	_, err := New(Config{JWT: &JWTConfig{Issuer: authtest.IssuerName, Audience: authtest.Audience, JWKSURL: "http://keys.example/jwks"}})
 	if err == nil || !strings.Contains(err.Error(), "https") {
 		t.Fatalf("http JWKS URL off loopback: %v", err)
 	}

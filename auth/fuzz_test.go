@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/callgate/callgate/auth/authtest"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -34,9 +35,9 @@ func FuzzParseKeyFile(f *testing.F) {
 
 // Whatever a bearer credential holds, it is never admitted unless it is a valid token.
 func FuzzBearer(f *testing.F) {
-	iss := newIssuer(f)
+	iss := authtest.NewIssuer(f)
 	a := jwtAuthenticator(f, iss, "RS256", "ES256")
-	good := iss.token(f, jwt.SigningMethodRS256, nil)
+	good := iss.Token(f, jwt.SigningMethodRS256, nil)
 	f.Add(good)
 	f.Add(good[:len(good)-2])
 	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")

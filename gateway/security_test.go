@@ -21,7 +21,10 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/callgate/callgate/auth"
+	"github.com/callgate/callgate/auth/authtest"
 	"github.com/callgate/callgate/gateway"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/service"
@@ -352,5 +355,54 @@ func TestAuditLine(t *testing.T) {
 	if f["principal"] != "calls.create-caller" || f["method"] != "/callgate.v1.CallService/CreateCall" || f["code"] != "OK" ||
 		f["call_connection_id"] != created.GetCall().GetCallConnectionId() || len(targets) != 1 || targets[0] != "4:+1647*****67" {
 		t.Errorf("audit line %v", f)
+	}
+}
+
+// Bearer tokens over gRPC and REST: a valid token with the permission is admitted; expired,
+// wrong-audience, wrong-issuer, `alg: none` and wrongly-signed ones are refused the same way.
+func TestTokensOverTheWire(t *testing.T) {
+	iss := authtest.NewIssuer(t)
+	a, err := auth.New(auth.Config{JWT: &auth.JWTConfig{Issuer: authtest.IssuerName, Audience: authtest.Audience, JWKSURL: iss.JWKSURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	s, _ := start(t, withConfig(func(c *gateway.Config) { c.Auth = a }), withReady(a.Ready))
+	calls := callgatev1.NewCallServiceClient(dial(t, s))
+	withRead := func(c jwt.MapClaims) { c["roles"] = []any{auth.PermCallsRead} }
+	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": authtest.IssuerName, "aud": authtest.Audience, "sub": "x",
+		"roles": []any{auth.PermCallsRead}, "exp": time.Now().Add(time.Minute).Unix()}).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	hmac, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"iss": authtest.IssuerName, "aud": authtest.Audience, "sub": "x",
+		"roles": []any{auth.PermCallsRead}, "exp": time.Now().Add(time.Minute).Unix()}).SignedString([]byte("guess"))
+	for _, c := range []struct {
+		name    string
+		token   string
+		grpc    codes.Code
+		restOut int
+	}{
+		{"valid", iss.Token(t, jwt.SigningMethodRS256, withRead), codes.NotFound, http.StatusNotFound},
+		{"without the permission", iss.Token(t, jwt.SigningMethodRS256, nil), codes.PermissionDenied, http.StatusForbidden},
+		{"expired", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { withRead(c); c["exp"] = time.Now().Add(-time.Hour).Unix() }), codes.Unauthenticated, http.StatusUnauthorized},
+		{"wrong audience", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { withRead(c); c["aud"] = "api://other" }), codes.Unauthenticated, http.StatusUnauthorized},
+		{"wrong issuer", iss.Token(t, jwt.SigningMethodRS256, func(c jwt.MapClaims) { withRead(c); c["iss"] = "https://evil.example" }), codes.Unauthenticated, http.StatusUnauthorized},
+		{"alg none", none, codes.Unauthenticated, http.StatusUnauthorized},
+		{"wrongly signed", hmac, codes.Unauthenticated, http.StatusUnauthorized},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := calls.GetCall(bearer(testContext(t), c.token), &callgatev1.GetCallRequest{CallConnectionId: "no-such-call"})
+			if status.Code(err) != c.grpc {
+				t.Errorf("gRPC: %v, want %v", err, c.grpc)
+			}
+			req, _ := http.NewRequestWithContext(testContext(t), http.MethodGet, s.base+"/v1/calls/no-such-call", nil)
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != c.restOut {
+				t.Errorf("REST: %d, want %d", resp.StatusCode, c.restOut)
+			}
+		})
 	}
 }
