@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -54,6 +56,13 @@ type Config struct {
 	Logger *zap.Logger
 	// UserAgent replaces DefaultUserAgent.
 	UserAgent string
+	// Observer is told of every attempt and retry, for metrics; nil tells no one.
+	Observer Observer
+	// TracerProvider makes a span per request (nil: the global one, a no-op unless set), and
+	// Propagator writes its context into each attempt's headers as W3C traceparent (nil: the
+	// global one).
+	TracerProvider trace.TracerProvider
+	Propagator     propagation.TextMapPropagator
 	// MaxResponseBytes caps a response body; 0 means 4 MiB.
 	MaxResponseBytes int64
 }
@@ -73,6 +82,8 @@ type Client struct {
 	log            *zap.Logger
 	userAgent      string
 	maxResponse    int64
+	observer       Observer
+	tracing        tracing
 	bufs           sync.Pool // *bytes.Buffer for request and response bodies
 
 	// sleep waits between attempts; tests replace it to observe waits
@@ -106,6 +117,8 @@ func NewClient(cfg Config) (*Client, error) {
 		log:            cfg.Logger,
 		userAgent:      cfg.UserAgent,
 		maxResponse:    cfg.MaxResponseBytes,
+		observer:       cfg.Observer,
+		tracing:        newTracing(cfg.TracerProvider, cfg.Propagator),
 		sleep:          sleepCtx,
 	}
 	if c.http == nil {
@@ -119,6 +132,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if c.log == nil {
 		c.log = zap.NewNop()
+	}
+	if c.observer == nil {
+		c.observer = nopObserver{}
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent

@@ -50,7 +50,7 @@ type requestIDs struct {
 }
 
 // do runs a call with retries and decodes a 2xx body into out (may be nil).
-func (c *Client) do(ctx context.Context, cl *call, out any) error {
+func (c *Client) do(ctx context.Context, cl *call, out any) (err error) {
 	if c.timeout > 0 {
 		// The earlier of the caller's deadline and the client's own: a call made with no deadline
 		// cannot retry for minutes.
@@ -58,12 +58,16 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
+	ctx, span := c.tracing.start(ctx, cl)
+	attempts := 0
+	defer func() { endSpan(span, attempts, err) }()
 	body, ids, err := c.prepare(cl)
 	if err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {
-		err := c.attempt(ctx, cl, body, &ids, attempt, out)
+		attempts = attempt
+		err = c.attempt(ctx, cl, body, &ids, attempt, out)
 		if err == nil {
 			return nil
 		}
@@ -85,6 +89,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 				zap.Int("attempt", attempt), zap.Duration("retry_in", wait),
 				zap.String("client_request_id", ids.clientRequestID), zap.Error(err))
 		}
+		c.observer.Retry(cl.op, retryReason(err))
 		if sleepErr := c.sleep(ctx, wait); sleepErr != nil {
 			return fmt.Errorf("%w (retry abandoned: %w)", err, sleepErr)
 		}
@@ -130,22 +135,29 @@ func encodeBody(v any) ([]byte, error) {
 }
 
 // attempt sends one try of a call.
-func (c *Client) attempt(ctx context.Context, cl *call, body []byte, ids *requestIDs, n int, out any) error {
+func (c *Client) attempt(ctx context.Context, cl *call, body []byte, ids *requestIDs, n int, out any) (err error) {
 	if c.attemptTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.attemptTimeout)
 		defer cancel()
 	}
 	req := c.newRequest(ctx, cl, body, ids)
+	c.tracing.inject(ctx, req.Header)
 	if err := c.cred.Authorize(ctx, req, body); err != nil {
 		return fmt.Errorf("acs: %s: %w", cl.op, err)
 	}
 	start := time.Now()
+	status := 0
+	defer func() {
+		s, code := attemptOutcome(status, err)
+		c.observer.Attempt(cl.op, s, code, time.Since(start))
+	}()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		c.logAttempt(cl, ids, n, 0, "", start, err)
 		return &transportError{err: fmt.Errorf("acs: %s: %w", cl.op, err)}
 	}
+	status = resp.StatusCode
 	buf := c.getBuf()
 	defer c.putBuf(buf)
 	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, c.maxResponse+1))

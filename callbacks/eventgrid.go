@@ -112,6 +112,7 @@ func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 			h.log.Debug("ignoring Event Grid event", zap.String("event_type", ev.kind()), zap.String("event_id", ev.ID))
 		}
 	}
+	h.metrics.delivery(r, outcomeStored)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -125,6 +126,7 @@ func (h *Handler) answerValidation(w http.ResponseWriter, r *http.Request, ev *g
 		return
 	}
 	h.log.Info("Event Grid subscription validated", zap.String("event_id", ev.ID))
+	h.metrics.delivery(r, outcomeValidation)
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]string{"validationResponse": d.ValidationCode})
 }
@@ -141,8 +143,13 @@ func (h *Handler) storeIncomingCall(r *http.Request, ev *gridEvent) (int, string
 	seq, dup, err := h.store.AppendIncoming(r.Context(), call.GetTo().GetRawId(), call.GetId(), payload)
 	if err != nil {
 		h.log.Warn("cannot store incoming call; asking Event Grid to deliver again", zap.String("event_id", call.GetId()), zap.Error(err))
+		h.metrics.delivery(r, outcomeStoreFailed)
 		return http.StatusServiceUnavailable, "event not stored, deliver again"
 	}
+	if !dup {
+		h.metrics.event(incomingCallType)
+	}
+	annotate(r, "", call.GetCorrelationId())
 	h.log.Debug("incoming call stored",
 		zap.String("correlation_id", call.GetCorrelationId()),
 		zap.String("event_id", call.GetId()),

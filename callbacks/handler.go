@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
@@ -48,16 +49,19 @@ type Config struct {
 	JWT *JWTConfig
 	// MaxBodyBytes bounds a delivery's body; larger ones get 413. 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	Logger       *zap.Logger
+	// Metrics, when set, gets the handler's Prometheus collectors.
+	Metrics prometheus.Registerer
+	Logger  *zap.Logger
 }
 
 // Handler serves CallsPath and EventGridPath.
 type Handler struct {
-	cfg    Config
-	log    *zap.Logger
-	store  Log
-	jwt    *tokens.Verifier
-	cancel context.CancelFunc
+	cfg     Config
+	log     *zap.Logger
+	store   Log
+	jwt     *tokens.Verifier
+	metrics *metrics
+	cancel  context.CancelFunc
 }
 
 // New builds the handler. With cfg.JWT it starts fetching the signing keys in the background until
@@ -73,7 +77,7 @@ func New(cfg Config, store Log) (*Handler, error) {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &Handler{cfg: cfg, log: cfg.Logger, store: store, cancel: cancel}
+	h := &Handler{cfg: cfg, log: cfg.Logger, store: store, cancel: cancel, metrics: newMetrics(cfg.Metrics)}
 	if cfg.JWT != nil {
 		v, err := newJWTVerifier(ctx, *cfg.JWT, cfg.Logger)
 		if err != nil {
@@ -141,6 +145,7 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 	// The parsed events are kept only for the debug lines: this runs for every callback.
 	debug := h.log.Core().Enabled(zap.DebugLevel)
 	var parsed []*callgatev1.CallEvent
+	var correlationID string
 	for _, ce := range envelopes {
 		ev, err := parseCallEvent(ce)
 		if err != nil {
@@ -153,6 +158,9 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		batch = append(batch, eventlog.CallEvent{CallID: ev.GetCallConnectionId(), EventID: ev.GetId(), Payload: payload})
+		if correlationID == "" {
+			correlationID = ev.GetCorrelationId()
+		}
 		if debug {
 			parsed = append(parsed, ev)
 		}
@@ -166,8 +174,24 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// 503 makes ACS deliver again; the event IDs make that safe.
 		h.log.Warn("cannot store callback events; asking ACS to deliver again", zap.Int("events", len(batch)), zap.Error(err))
+		h.metrics.delivery(r, outcomeStoreFailed)
 		http.Error(w, "events not stored, deliver again", http.StatusServiceUnavailable)
 		return
+	}
+	duplicate := true
+	for i, ce := range envelopes {
+		if !appended[i].Duplicate {
+			duplicate = false
+			h.metrics.event(ce.Type)
+		}
+	}
+	if duplicate {
+		h.metrics.delivery(r, outcomeDuplicate)
+	} else {
+		h.metrics.delivery(r, outcomeStored)
+	}
+	if len(batch) > 0 {
+		annotate(r, batch[0].CallID, correlationID)
 	}
 	if debug {
 		for i, ev := range parsed {

@@ -26,6 +26,7 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, status int, rea
 		fields = append(fields, zap.Int("body_bytes", len(body)), zap.String("body_excerpt", excerpt(body)))
 	}
 	h.log.Warn("callback refused", fields...)
+	h.metrics.delivery(r, refusal(status))
 	msg := reason
 	if status == http.StatusUnauthorized {
 		// Which check failed is for the log, not for whoever knocked.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -38,7 +39,10 @@ func (l *Log) AppendCall(ctx context.Context, callID, eventID string, payload []
 	if err := checkKey("call ID", callID); err != nil {
 		return 0, false, err
 	}
+	ctx, span := l.metrics.appendSpan(ctx, "calls", 1)
+	start := time.Now()
 	a, err := l.append(ctx, l.calls, l.calls.subject(callID), eventID, payload)
+	l.metrics.appendDone(span, "calls", start, []Appended{a}, err)
 	if err != nil {
 		return 0, false, fmt.Errorf("eventlog: append event %q of call %q: %w", eventID, callID, err)
 	}
@@ -54,7 +58,10 @@ func (l *Log) AppendIncoming(ctx context.Context, called, eventID string, payloa
 			return 0, false, err
 		}
 	}
+	ctx, span := l.metrics.appendSpan(ctx, "incoming", 1)
+	start := time.Now()
 	a, err := l.append(ctx, l.incoming, l.incoming.subject(called), eventID, payload)
+	l.metrics.appendDone(span, "incoming", start, []Appended{a}, err)
 	if err != nil {
 		return 0, false, fmt.Errorf("eventlog: append incoming call event %q: %w", eventID, err)
 	}
@@ -69,7 +76,7 @@ func (l *Log) AppendIncoming(ctx context.Context, called, eventID string, payloa
 // appending it again with the same event ID is safe. If an event failed but
 // a later one of the same call succeeded, a retry stores the failed one after
 // it: arrival order is kept except across such a failure.
-func (l *Log) AppendCalls(ctx context.Context, events []CallEvent) ([]Appended, error) {
+func (l *Log) AppendCalls(ctx context.Context, events []CallEvent) (_ []Appended, err error) {
 	for i, ev := range events {
 		if err := checkKey("call ID", ev.CallID); err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
@@ -81,6 +88,10 @@ func (l *Log) AppendCalls(ctx context.Context, events []CallEvent) ([]Appended, 
 	if l.closed.Load() {
 		return nil, ErrClosed
 	}
+	ctx, span := l.metrics.appendSpan(ctx, "calls", len(events))
+	start := time.Now()
+	var out []Appended
+	defer func() { l.metrics.appendDone(span, "calls", start, out, err) }()
 	ctx, cancel := context.WithTimeout(ctx, l.cfg.AppendTimeout)
 	defer cancel()
 
@@ -89,7 +100,7 @@ func (l *Log) AppendCalls(ctx context.Context, events []CallEvent) ([]Appended, 
 	for i, ev := range events {
 		futures[i], errs[i] = l.js.PublishMsgAsync(l.message(l.calls, l.calls.subject(ev.CallID), ev.EventID, ev.Payload))
 	}
-	out := make([]Appended, len(events))
+	out = make([]Appended, len(events))
 	for i, f := range futures {
 		if f == nil {
 			continue

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 )
 
@@ -82,6 +84,10 @@ type Config struct {
 
 	// Logger receives structured logs (default: no logs).
 	Logger *zap.Logger
+	// Metrics, when set, gets the log's Prometheus collectors; TracerProvider makes the spans of
+	// appends (nil: the global one).
+	Metrics        prometheus.Registerer
+	TracerProvider trace.TracerProvider
 }
 
 const (

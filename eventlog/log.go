@@ -33,7 +33,8 @@ type Log struct {
 	calls    *logStream
 	incoming *logStream
 
-	closed atomic.Bool
+	closed  atomic.Bool
+	metrics *metrics
 
 	mu      sync.Mutex
 	members map[*Watcher]struct{} // group members, ended by Close
@@ -64,6 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Log, error) {
 		connClosed: make(chan struct{}),
 		members:    make(map[*Watcher]struct{}),
 	}
+	l.metrics = newMetrics(l, cfg.Metrics, cfg.TracerProvider)
 	if err := l.connect(); err != nil {
 		return nil, err
 	}

@@ -199,6 +199,7 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 			}
 			w.last = e.Seq
 			w.mu.Unlock()
+			w.log.metrics.liveReads.Inc()
 			return e, nil
 		}
 		if w.replaying {

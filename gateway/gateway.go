@@ -19,6 +19,7 @@ import (
 
 	"github.com/callgate/callgate/auth"
 	"github.com/callgate/callgate/service"
+	"github.com/callgate/callgate/telemetry"
 )
 
 // Defaults of Config.
@@ -45,7 +46,9 @@ type Config struct {
 	RateLimit RateLimit
 	// DisableReflection turns off gRPC server reflection.
 	DisableReflection bool
-	Logger            *zap.Logger
+	// Telemetry gets the servers' metrics and makes their spans; nil records into nothing.
+	Telemetry *telemetry.Telemetry
+	Logger    *zap.Logger
 }
 
 // Parts are what the servers serve.
@@ -107,6 +110,9 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = zap.NewNop()
 	}
+	if cfg.Telemetry == nil {
+		cfg.Telemetry = telemetry.Nop()
+	}
 	defer func() {
 		if err != nil {
 			lns.Close()
@@ -122,7 +128,8 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	}
 	g = &Gateway{cfg: cfg, log: cfg.Logger, parts: parts, lns: lns, internal: newPipeListener()}
 	authz := &authorizer{auth: cfg.Auth, limit: cfg.RateLimit, log: g.log.Named("auth")}
-	g.grpc = newGRPCServer(g.log, cfg.TLS, authz)
+	metrics := grpcMetrics(cfg.Telemetry)
+	g.grpc = newGRPCServer(g.log, cfg.TLS, authz, metrics, grpcTracing(cfg.Telemetry))
 	registrar := malformedAsInvalid{g.grpc}
 	parts.Services.Register(registrar)
 	g.health = health.NewServer()
@@ -133,23 +140,24 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	for _, name := range append([]string{""}, parts.Services.Names()...) {
 		g.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
+	metrics.InitializeMetrics(g.grpc)
 
 	// The REST side dials the gRPC server rather than calling the handlers in process: in-process
 	// registration cannot serve streaming RPCs and would skip the interceptors. It dials it in
 	// memory: no port, no TLS, and a peer the authorization can tell from outside ones.
 	g.rest, err = grpc.NewClient("passthrough:///callgate-internal", grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithContextDialer(g.internal.dial),
+		grpc.WithContextDialer(g.internal.dial), clientTracing(cfg.Telemetry),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes), grpc.MaxCallSendMsgSize(MaxRequestBytes)))
 	if err != nil {
 		return nil, fmt.Errorf("gateway: dial own gRPC server: %w", err)
 	}
-	rest, err := newREST(context.Background(), parts.Services, g.rest)
+	rest, err := newREST(context.Background(), parts.Services, g.rest, newRESTMetrics(cfg.Telemetry))
 	if err != nil {
 		_ = g.rest.Close()
 		return nil, err
 	}
-	g.api = newHTTPServer(g.apiRoutes(rest), g.log, cfg.TLS)
-	g.hooks = newHTTPServer(g.callbackRoutes(), g.log, cfg.CallbacksTLS)
+	g.api = newHTTPServer(httpTracing(cfg.Telemetry, "rest", g.apiRoutes(rest)), g.log, cfg.TLS)
+	g.hooks = newHTTPServer(httpTracing(cfg.Telemetry, "callback", g.callbackRoutes()), g.log, cfg.CallbacksTLS)
 	g.admin = newHTTPServer(g.adminRoutes(), g.log, nil)
 	return g, nil
 }

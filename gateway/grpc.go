@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -14,6 +15,7 @@ import (
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -43,17 +45,18 @@ const (
 
 // newGRPCServer is the gRPC server with the one interceptor chain every RPC runs through (REST
 // included: it dials this server). Authentication, metrics and tracing plug in here.
-func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, authz *authorizer) *grpc.Server {
+func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, authz *authorizer, metrics *grpcprom.ServerMetrics, tracing stats.Handler) *grpc.Server {
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(lenientCodec{encoding.GetCodecV2(grpcproto.Name)}),
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
-		// Logging first, so that a refused caller is logged too; authorization before anything
-		// reads the request.
-		grpc.ChainUnaryInterceptor(unaryLogging(log), authz.unary),
-		grpc.ChainStreamInterceptor(streamLogging(log), authz.stream, malformedStreamRequests),
+		grpc.StatsHandler(tracing),
+		// Metrics and logging first, so that refused callers count and are logged too;
+		// authorization before anything reads the request.
+		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor(), unaryLogging(log), authz.unary),
+		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor(), streamLogging(log), authz.stream, malformedStreamRequests),
 	}
 	if tlsFiles != nil {
 		opts = append(opts, grpc.Creds(outsideTLS{credentials.NewTLS(tlsFiles.Config())}))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -37,7 +39,7 @@ func unaryLogging(log *zap.Logger) grpc.UnaryServerInterceptor {
 				log.Error("panic in RPC handler", zap.String("method", info.FullMethod), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
-			logRPC(log, info.FullMethod, start, err, req, resp, isSlow(req, time.Since(start)))
+			logRPC(ctx, log, info.FullMethod, start, err, req, resp, isSlow(req, time.Since(start)))
 		}()
 		return handler(ctx, req)
 	}
@@ -54,7 +56,7 @@ func streamLogging(log *zap.Logger) grpc.StreamServerInterceptor {
 				log.Error("panic in stream handler", zap.String("method", info.FullMethod), zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 				err = status.Error(codes.Internal, "internal error")
 			}
-			logRPC(log, info.FullMethod, start, err, rs.request, nil, false)
+			logRPC(ss.Context(), log, info.FullMethod, start, err, rs.request, nil, false)
 		}()
 		return handler(srv, rs)
 	}
@@ -84,7 +86,7 @@ func isSlow(req any, d time.Duration) bool {
 	return d > slowRPC
 }
 
-func logRPC(log *zap.Logger, method string, start time.Time, err error, req, resp any, slow bool) {
+func logRPC(ctx context.Context, log *zap.Logger, method string, start time.Time, err error, req, resp any, slow bool) {
 	d := time.Since(start)
 	code := status.Code(err)
 	if errors.Is(err, context.Canceled) {
@@ -99,6 +101,9 @@ func logRPC(log *zap.Logger, method string, start time.Time, err error, req, res
 		lvl = zapcore.ErrorLevel
 	case code == codes.Unavailable || slow:
 		lvl = zapcore.WarnLevel
+	}
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		annotateSpan(span, req, resp, err)
 	}
 	ce := log.Check(lvl, "rpc")
 	if ce == nil {
@@ -150,4 +155,22 @@ func upstreamErrorInfo(st *status.Status) *errdetails.ErrorInfo {
 
 func isPlumbing(method string) bool {
 	return strings.HasPrefix(method, "/grpc.health.") || strings.HasPrefix(method, "/grpc.reflection.")
+}
+
+// annotateSpan puts the call connection and correlation IDs on the RPC's span, so that a trace
+// and a call can be joined.
+func annotateSpan(span trace.Span, req, resp any, err error) {
+	if id := callIDOf(req, resp); id != "" {
+		span.SetAttributes(attribute.String("callgate.call_connection_id", id))
+	}
+	correlation := ""
+	if g, ok := resp.(callGetter); ok {
+		correlation = g.GetCall().GetCorrelationId()
+	}
+	if info := upstreamErrorInfo(status.Convert(err)); correlation == "" && info != nil {
+		correlation = info.GetMetadata()[acs.MetadataChainID]
+	}
+	if correlation != "" {
+		span.SetAttributes(attribute.String("callgate.correlation_id", correlation))
+	}
 }

@@ -27,7 +27,7 @@ func (g *Gateway) callbackRoutes() http.Handler {
 	return mux
 }
 
-// adminRoutes are the probes.
+// adminRoutes are the probes, the metrics and pprof.
 func (g *Gateway) adminRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -35,6 +35,7 @@ func (g *Gateway) adminRoutes() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", g.readyz)
+	adminObservability(mux, g.cfg.Telemetry)
 	return mux
 }
 

@@ -60,8 +60,9 @@ func newHTTPServer(h http.Handler, logger *zap.Logger, tlsFiles *TLSFiles) *http
 // not do itself: 413 for a body over MaxRequestBytes, 405 with Allow for a wrong method, a read
 // deadline for unary requests.
 type rest struct {
-	mux    *runtime.ServeMux
-	routes []route
+	mux     *runtime.ServeMux
+	routes  []route
+	metrics *restMetrics
 }
 
 // route is one REST route of an RPC, from its google.api.http annotation.
@@ -72,8 +73,8 @@ type route struct {
 	streaming bool
 }
 
-func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn) (*rest, error) {
-	r := &rest{}
+func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn, metrics *restMetrics) (*rest, error) {
+	r := &rest{metrics: metrics}
 	routes, err := restRoutes(svc.Names())
 	if err != nil {
 		return nil, err
@@ -113,6 +114,20 @@ func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn) 
 }
 
 func (r *rest) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.metrics.observe(w, req, r.routeOf(req), func(w http.ResponseWriter) { r.serve(w, req) })
+}
+
+// routeOf is the template of the route req is for, or "other".
+func (r *rest) routeOf(req *http.Request) string {
+	for _, rt := range r.routes {
+		if rt.method == req.Method && rt.pattern.MatchString(req.URL.EscapedPath()) {
+			return rt.template
+		}
+	}
+	return "other"
+}
+
+func (r *rest) serve(w http.ResponseWriter, req *http.Request) {
 	// grpc-gateway would take GET /v1/calls/x:hangUp for GetCall of "x:hangUp": a path that only
 	// other methods' routes match is a wrong method.
 	if allow := r.allowed(req); len(allow) > 0 && !slices.Contains(allow, req.Method) {

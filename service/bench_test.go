@@ -11,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/emulator"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/callgate/callgate/telemetry"
 )
 
 // BenchmarkGateway measures CreateCall and GetCall three ways against the same emulator on
@@ -27,10 +31,22 @@ import (
 // time give the throughput under load.
 //
 //	go test -run '^$' -bench BenchmarkGateway -benchmem ./service/
-func BenchmarkGateway(b *testing.B) {
-	s := newStack(b, withProductionLogging(), withEmulator(func(c *emulator.Config) {
+func BenchmarkGateway(b *testing.B) { benchGateway(b) }
+
+// BenchmarkGatewayTraced is BenchmarkGateway with tracing on: every span sampled, batched to an
+// exporter that drops them (what an OTLP export costs the process, less the network).
+//
+//	go test -run '^$' -bench BenchmarkGatewayTraced -benchmem ./service/
+func BenchmarkGatewayTraced(b *testing.B) {
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	benchGateway(b, withTelemetry(telemetry.Nop().WithTracer(tp)))
+}
+
+func benchGateway(b *testing.B, opts ...stackOption) {
+	s := newStack(b, append([]stackOption{withProductionLogging(), withEmulator(func(c *emulator.Config) {
 		c.AnswerDelay, c.InvitationTimeout = 24*time.Hour, 24*time.Hour
-	}))
+	})}, opts...)...)
 	ctx := context.Background()
 	callee := s.acsUser()
 	ringing, err := s.ACS.CreateCall(ctx, &acs.CreateCallRequest{Targets: []acs.Identifier{acs.CommunicationUser(callee)}, CallbackURI: s.Deps.CallbackURL})

@@ -3,6 +3,10 @@ package service
 import (
 	"context"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -48,6 +52,7 @@ func (u *unary[Req, Resp, U, R]) serve(ctx context.Context, c *core, req Req) (R
 		return resp, nil
 	}
 	ev, err := w.await(ctx, c, startedBy(req, resp, out))
+	c.metrics.waits.WithLabelValues(waitOutcome(err)).Inc()
 	if err != nil {
 		return none, err
 	}
@@ -87,4 +92,28 @@ func setResultEvent(resp proto.Message, ev *callgatev1.CallEvent) {
 	m := resp.ProtoReflect()
 	fd := m.Descriptor().Fields().ByName("result_event")
 	m.Set(fd, protoreflect.ValueOfMessage(ev.ProtoReflect()))
+}
+
+// waitOutcome names how a wait ended, for callgate_waits_total.
+func waitOutcome(err error) string {
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.OK:
+		return "succeeded"
+	case codes.Aborted:
+		return "failed"
+	case codes.Canceled:
+		return "canceled"
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			switch info.GetReason() {
+			case "SHUTTING_DOWN":
+				return "shutting_down"
+			case "WAIT_FAILED":
+				return "wait_failed"
+			}
+		}
+	}
+	return "deadline"
 }

@@ -12,6 +12,7 @@ import (
 
 	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -44,7 +45,9 @@ type Deps struct {
 	SilenceCheck time.Duration
 	// Policy guards against toll fraud; nil allows whatever ACS allows.
 	Policy *Policy
-	Logger *zap.Logger
+	// Metrics, when set, gets the services' Prometheus collectors.
+	Metrics prometheus.Registerer
+	Logger  *zap.Logger
 }
 
 // core is what every handler of every service shares.
@@ -57,6 +60,7 @@ type core struct {
 	rules       protovalidate.Validator
 	policy      *Policy
 	calls       callChecker
+	metrics     *metrics
 	// open holds the watchers of every open stream and wait, so that Stop can end them.
 	open streamRegistry
 }
@@ -90,6 +94,7 @@ func New(deps Deps) (*Services, error) {
 		log:         deps.Logger,
 		rules:       rules,
 		policy:      deps.Policy,
+		metrics:     newMetrics(deps.Metrics),
 	}
 	if c.heartbeat <= 0 {
 		c.heartbeat = DefaultHeartbeat

@@ -33,6 +33,7 @@ import (
 	"github.com/callgate/callgate/gateway"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/service"
+	"github.com/callgate/callgate/telemetry"
 )
 
 // stack is the whole gateway on loopback sockets: the emulator (ACS), the callbacks handler
@@ -60,6 +61,8 @@ type stack struct {
 	CallbacksURL string
 	// Gateway is the servers, built as cmd/callgate builds them.
 	Gateway *gateway.Gateway
+	// Telemetry has every component's metrics and spans.
+	Telemetry *telemetry.Telemetry
 	// Deps are what the servers were built with.
 	Deps service.Deps
 	// Logs holds every log line of the gateway (interceptor, handlers, acs client).
@@ -81,6 +84,8 @@ type stackConfig struct {
 	deps   func(*service.Deps)
 	// callbacks wraps the callbacks handler (to lose deliveries on purpose).
 	callbacks func(http.Handler) http.Handler
+	// telemetry gets every component's metrics and spans; nil: telemetry.Nop().
+	telemetry *telemetry.Telemetry
 }
 
 type stackOption func(*stackConfig)
@@ -100,6 +105,11 @@ func withUpstreamWrapper(w func(http.Handler) http.Handler) stackOption {
 
 // withDeps adjusts the servers' dependencies before they are built.
 func withDeps(f func(*service.Deps)) stackOption { return func(c *stackConfig) { c.deps = f } }
+
+// withTelemetry records the stack's metrics and spans on t.
+func withTelemetry(t *telemetry.Telemetry) stackOption {
+	return func(c *stackConfig) { c.telemetry = t }
+}
 
 // withCallbacksWrapper puts w in front of the callbacks handler.
 func withCallbacksWrapper(w func(http.Handler) http.Handler) stackOption {
@@ -138,7 +148,12 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		log = log.WithOptions(zap.WrapCore(gateway.PhoneMaskingCore))
 	}
 
-	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: zap.NewNop()})
+	tel := cfg.telemetry
+	if tel == nil {
+		tel = telemetry.Nop()
+	}
+	s.Telemetry = tel
+	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: t.TempDir(), Logger: zap.NewNop(), Metrics: tel.Registry, TracerProvider: tel.Tracer})
 	if err != nil {
 		t.Fatalf("open event log: %v", err)
 	}
@@ -167,9 +182,10 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	callbackSecret := "callback-secret-" + hex.EncodeToString(randomBytes(8))
 	s.secrets = []string{base64.StdEncoding.EncodeToString(cfg.emulator.AccessKey), callbackSecret}
 	cb, err := callbacks.New(callbacks.Config{
-		Secret: callbackSecret,
-		JWT:    &callbacks.JWTConfig{JWKSURL: emu.JWKSURL(), Issuer: emu.Issuer(), Audience: emu.Audience()},
-		Logger: zap.NewNop(),
+		Metrics: tel.Registry,
+		Secret:  callbackSecret,
+		JWT:     &callbacks.JWTConfig{JWKSURL: emu.JWKSURL(), Issuer: emu.Issuer(), Audience: emu.Audience()},
+		Logger:  zap.NewNop(),
 	}, events)
 	if err != nil {
 		t.Fatalf("callbacks: %v", err)
@@ -178,7 +194,8 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	// The emulator stops delivering before the gateway goes (cleanups run last first).
 	t.Cleanup(func() { _ = emu.Close(); emuServer.Close() })
 
-	client, err := acs.NewClientFromConnectionString(emu.ConnectionString(emuServer.URL), acs.Config{Logger: log.Named("acs"), Retry: cfg.retry})
+	client, err := acs.NewClientFromConnectionString(emu.ConnectionString(emuServer.URL), acs.Config{Logger: log.Named("acs"), Retry: cfg.retry,
+		Observer: tel.ACSObserver(), TracerProvider: tel.Tracer, Propagator: tel.Propagator})
 	if err != nil {
 		t.Fatalf("acs client: %v", err)
 	}
@@ -188,6 +205,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		ACS:         client,
 		Events:      events,
 		CallbackURL: cb.CallbackURL(s.CallbacksURL),
+		Metrics:     tel.Registry,
 		Logger:      log,
 	}
 	if cfg.deps != nil {
@@ -203,7 +221,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		callbacksHandler = cfg.callbacks(cb)
 	}
 	// As cmd/callgate builds them: the same servers, interceptors and REST options.
-	g, err := gateway.New(gateway.Config{ShutdownGrace: 5 * time.Second, Logger: log}, lns, gateway.Parts{
+	g, err := gateway.New(gateway.Config{ShutdownGrace: 5 * time.Second, Telemetry: tel, Logger: log}, lns, gateway.Parts{
 		Services:  services,
 		Callbacks: callbacksHandler,
 		Ready:     []func(context.Context) error{events.Ready, cb.Ready},
@@ -451,8 +469,9 @@ func (s *stack) rest(t testing.TB, method, path, body string) (int, map[string]a
 // upstreamRecorder sits in front of the emulator and sees every Call Automation REST request
 // (not the signing keys or the control API).
 type upstreamRecorder struct {
-	mu       sync.Mutex
-	requests []string
+	mu           sync.Mutex
+	requests     []string
+	traceparents []string // the W3C traceparent of each request
 	// arrived receives the path of each request as it arrives; aborted, of each request whose
 	// client went away before the answer. Large enough for any one test; when full, notices are
 	// dropped, never is the server blocked.
@@ -469,6 +488,7 @@ func (u *upstreamRecorder) wrap(next http.Handler) http.Handler {
 		if rest {
 			u.mu.Lock()
 			u.requests = append(u.requests, r.Method+" "+r.URL.EscapedPath())
+			u.traceparents = append(u.traceparents, r.Header.Get("Traceparent"))
 			u.mu.Unlock()
 			select {
 			case u.arrived <- r.URL.EscapedPath():

@@ -40,7 +40,7 @@ func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.Ser
 	}
 	field := zap.String("call_connection_id", callID)
 	types := req.GetEventTypes()
-	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, bool, error) {
+	return s.pump(ctx, w, &s.metrics.watchCall, field, func(e eventlog.Entry) (bool, bool, error) {
 		eventType, err := storedEventType(e.Payload)
 		if err != nil {
 			s.unreadable(callID, e.Seq, err)
@@ -77,7 +77,7 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 		return watchError(err, "to", 0)
 	}
 	field := zap.String("group", req.GetGroup())
-	return s.pump(ctx, w, field, func(e eventlog.Entry) (bool, bool, error) {
+	return s.pump(ctx, w, &s.metrics.watchIncoming, field, func(e eventlog.Entry) (bool, bool, error) {
 		if err := stream.Send(storedIncomingCall(e.Payload, e.Seq)); err != nil {
 			_ = e.Nak()
 			return false, false, err
@@ -100,14 +100,19 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 // filtering watcher's resume point moves on. When gone is set and no entry came for the silence
 // interval, it asks whether the watched call still exists, and ends the stream if not. It owns w
 // and closes it.
-func (c *core) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, send func(eventlog.Entry) (sent, done bool, err error),
+func (c *core) pump(ctx context.Context, w *eventlog.Watcher, sm *streamMetrics, field zap.Field, send func(eventlog.Entry) (sent, done bool, err error),
 	heartbeat func(*callgatev1.Heartbeat) error, gone func(context.Context) bool,
-) error {
+) (err error) {
 	defer func() { _ = w.Close() }()
 	if !c.open.add(w) {
+		c.metrics.ended.WithLabelValues(sm.rpc, endShutdown).Inc()
 		return resumableError(codes.Unavailable, "SHUTTING_DOWN", w.Progress(), "the gateway is shutting down; try another replica")
 	}
 	defer c.open.remove(w)
+	sm.watchers.Inc()
+	defer sm.watchers.Dec()
+	reason := endSendFailed
+	defer func() { c.metrics.ended.WithLabelValues(sm.rpc, reason).Inc() }()
 	lastSent, lastEntry := time.Now(), time.Now()
 	for {
 		e, err := w.NextWithin(ctx, max(c.heartbeat-time.Since(lastSent), time.Millisecond))
@@ -115,17 +120,24 @@ func (c *core) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, s
 		case err == nil:
 			lastEntry = time.Now()
 			sent, done, err := send(e)
-			if err != nil || done {
-				return err
-			}
 			if sent {
 				lastSent = time.Now()
+				sm.events.Inc()
+				c.metrics.lag.Observe(lastSent.Sub(e.Time).Seconds())
+			}
+			if err != nil || done {
+				if done {
+					reason = endDone
+				}
+				return err
 			}
 		case !errors.Is(err, eventlog.ErrIdle):
-			return c.streamEnded(ctx, w, field, err)
+			reason, err = c.streamEnded(ctx, w, field, err)
+			return err
 		}
 		if gone != nil && c.calls.silence > 0 && time.Since(lastEntry) >= c.calls.silence {
 			if gone(ctx) {
+				reason = endCallGone
 				after := w.Progress()
 				c.log.Warn("watched call is gone: ACS no longer knows it and its CallDisconnected never came", field, zap.Uint64("resume_after_sequence", after))
 				return resumableError(codes.NotFound, "CALL_GONE", after,
@@ -138,34 +150,35 @@ func (c *core) pump(ctx context.Context, w *eventlog.Watcher, field zap.Field, s
 			if err := heartbeat(hb); err != nil {
 				return err
 			}
+			sm.heartbeats.Inc()
 			lastSent = time.Now()
 		}
 	}
 }
 
-// streamEnded turns why a watcher stopped into the stream's final status.
-func (c *core) streamEnded(ctx context.Context, w *eventlog.Watcher, field zap.Field, err error) error {
+// streamEnded turns why a watcher stopped into the stream's final status, and the reason it is counted under.
+func (c *core) streamEnded(ctx context.Context, w *eventlog.Watcher, field zap.Field, err error) (reason string, _ error) {
 	var slow *eventlog.SlowConsumerError
 	switch {
 	case errors.As(err, &slow):
 		c.log.Warn("watcher cut off: it fell too far behind", field, zap.Uint64("resume_after_sequence", slow.LastSeq))
-		return resumableError(codes.ResourceExhausted, "SLOW_CONSUMER", slow.LastSeq,
+		return endSlowConsumer, resumableError(codes.ResourceExhausted, "SLOW_CONSUMER", slow.LastSeq,
 			"the stream fell too far behind the call's events; resume with after_sequence=%d", slow.LastSeq)
 	case c.open.isStopped():
 		after := w.Progress()
-		return resumableError(codes.Unavailable, "SHUTTING_DOWN", after,
+		return endShutdown, resumableError(codes.Unavailable, "SHUTTING_DOWN", after,
 			"the gateway is shutting down; resume with after_sequence=%d", after)
 	case ctx.Err() != nil:
 		// The client went away: nothing to report to anyone.
 		c.log.Debug("stream ended by the client", field, zap.Error(err))
-		return status.FromContextError(ctx.Err()).Err()
+		return endClient, status.FromContextError(ctx.Err()).Err()
 	case errors.Is(err, eventlog.ErrClosed):
 		after := w.Progress()
-		return resumableError(codes.Unavailable, "LOG_CLOSED", after, "the event log closed; resume with after_sequence=%d", after)
+		return endLogClosed, resumableError(codes.Unavailable, "LOG_CLOSED", after, "the event log closed; resume with after_sequence=%d", after)
 	}
 	after := w.Progress()
 	c.log.Warn("stream failed", field, zap.Error(err), zap.Uint64("resume_after_sequence", after))
-	return resumableError(codes.Unavailable, "LOG_UNAVAILABLE", after, "the event log failed; resume with after_sequence=%d", after)
+	return endLogFailure, resumableError(codes.Unavailable, "LOG_UNAVAILABLE", after, "the event log failed; resume with after_sequence=%d", after)
 }
 
 // watchError maps a failure to start watching.

@@ -61,7 +61,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 	}
 	defer stopEmulator()
 
-	client, err := acs.NewClientFromConnectionString(em.ConnectionString(emURL), acs.Config{Logger: log.Named("acs")})
+	tel, err := newTelemetry(ctx, log, lookupEnv)
+	if err != nil {
+		lns.Close()
+		return err
+	}
+	defer shutdownTelemetry(tel, log)
+	client, err := acs.NewClientFromConnectionString(em.ConnectionString(emURL), acsConfig(log, tel))
 	if err != nil {
 		lns.Close()
 		return err
@@ -70,7 +76,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer, lookup
 		Secret: secret,
 		JWT:    &callbacks.JWTConfig{JWKSURL: em.JWKSURL(), Issuer: em.Issuer(), Audience: em.Audience()},
 	}
-	return runGateway(ctx, cfg, log, lns, client, publicURL, cb, func(g *gateway.Gateway) {
+	return runGateway(ctx, cfg, log, tel, lns, client, publicURL, cb, func(g *gateway.Gateway) {
 		grpcAddr := gateway.DialTarget(g.GRPCAddr())
 		fmt.Fprintf(stdout, "callgate dev: gRPC on %s, HTTP on %s\n", g.GRPCAddr(), g.HTTPAddr())
 		fmt.Fprintf(stdout, "callbacks on %s, probes on %s\n", g.CallbacksAddr(), g.AdminAddr())

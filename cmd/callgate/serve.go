@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"go.uber.org/zap"
@@ -11,6 +12,7 @@ import (
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/callbacks"
 	"github.com/callgate/callgate/gateway"
+	"github.com/callgate/callgate/telemetry"
 )
 
 // runServe runs the gateway for production.
@@ -30,7 +32,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, lookupEnv fu
 	}
 	defer func() { _ = log.Sync() }()
 
-	client, err := newACSClient(cfg, log)
+	tel, err := newTelemetry(ctx, log, lookupEnv)
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel, log)
+	client, err := newACSClient(cfg, log, tel)
 	if err != nil {
 		return err
 	}
@@ -42,13 +49,14 @@ func runServe(ctx context.Context, args []string, stderr io.Writer, lookupEnv fu
 	if err != nil {
 		return err
 	}
-	return runGateway(ctx, cfg, log, lns, client, cfg.PublicURL, cb, nil)
+	return runGateway(ctx, cfg, log, tel, lns, client, cfg.PublicURL, cb, nil)
 }
 
 // newACSClient authenticates with the connection string's key, or with Microsoft Entra ID
 // (DefaultAzureCredential: managed identity, workload identity, environment) for an endpoint.
-func newACSClient(cfg config, log *zap.Logger) (*acs.Client, error) {
-	acsCfg := acs.Config{APIVersion: cfg.ACSAPIVersion, Logger: log.Named("acs")}
+func newACSClient(cfg config, log *zap.Logger, tel *telemetry.Telemetry) (*acs.Client, error) {
+	acsCfg := acsConfig(log, tel)
+	acsCfg.APIVersion = cfg.ACSAPIVersion
 	if cfg.ACSConnectionString != "" {
 		return acs.NewClientFromConnectionString(cfg.ACSConnectionString, acsCfg)
 	}
@@ -66,15 +74,15 @@ func newACSClient(cfg config, log *zap.Logger) (*acs.Client, error) {
 
 // runGateway opens the stack behind the servers on lns and serves until ctx ends. announce, when
 // set, is told the servers are about to serve.
-func runGateway(ctx context.Context, cfg config, log *zap.Logger, lns gateway.Listeners, client *acs.Client, publicURL string, cb callbacks.Config, announce func(*gateway.Gateway)) error {
-	gcfg := gateway.Config{ShutdownGrace: cfg.ShutdownGrace, DrainDelay: cfg.DrainDelay, Logger: log}
+func runGateway(ctx context.Context, cfg config, log *zap.Logger, tel *telemetry.Telemetry, lns gateway.Listeners, client *acs.Client, publicURL string, cb callbacks.Config, announce func(*gateway.Gateway)) error {
+	gcfg := gateway.Config{ShutdownGrace: cfg.ShutdownGrace, DrainDelay: cfg.DrainDelay, Telemetry: tel, Logger: log}
 	closeAuth, err := cfg.Security.apply(&gcfg, log)
 	if err != nil {
 		lns.Close()
 		return err
 	}
 	defer closeAuth()
-	st, err := openStack(ctx, cfg, log, client, publicURL, cb)
+	st, err := openStack(ctx, cfg, log, tel, client, publicURL, cb)
 	if err != nil {
 		lns.Close()
 		return err
@@ -96,4 +104,27 @@ func runGateway(ctx context.Context, cfg config, log *zap.Logger, lns gateway.Li
 		log.Warn("closing the event log", zap.Error(err))
 	}
 	return serveErr
+}
+
+// newTelemetry builds the metrics registry and, when OTEL_* settings say so, the tracing.
+func newTelemetry(ctx context.Context, log *zap.Logger, lookupEnv func(string) (string, bool)) (*telemetry.Telemetry, error) {
+	tel, err := telemetry.New(ctx, telemetry.Config{Version: version, Commit: buildCommit(), LookupEnv: lookupEnv})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("telemetry", zap.Bool("tracing", tel.Tracing), zap.String("version", version), zap.String("commit", buildCommit()))
+	return tel, nil
+}
+
+func shutdownTelemetry(tel *telemetry.Telemetry, log *zap.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tel.Shutdown(ctx); err != nil {
+		log.Warn("spans not exported at exit", zap.Error(err))
+	}
+}
+
+// acsConfig is the acs client's configuration: its logs, metrics and spans.
+func acsConfig(log *zap.Logger, tel *telemetry.Telemetry) acs.Config {
+	return acs.Config{Logger: log.Named("acs"), Observer: tel.ACSObserver(), TracerProvider: tel.Tracer, Propagator: tel.Propagator}
 }

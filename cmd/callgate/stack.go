@@ -11,6 +11,7 @@ import (
 	"github.com/callgate/callgate/eventlog"
 	"github.com/callgate/callgate/gateway"
 	"github.com/callgate/callgate/service"
+	"github.com/callgate/callgate/telemetry"
 )
 
 // stack is what runs behind the gateway's servers in every mode: the event log, the callbacks
@@ -23,20 +24,23 @@ type stack struct {
 
 // openStack opens the event log and builds the handlers. publicURL is where ACS reaches the
 // callbacks handler.
-func openStack(ctx context.Context, cfg config, log *zap.Logger, client *acs.Client, publicURL string, cb callbacks.Config) (*stack, error) {
+func openStack(ctx context.Context, cfg config, log *zap.Logger, tel *telemetry.Telemetry, client *acs.Client, publicURL string, cb callbacks.Config) (*stack, error) {
 	events, err := eventlog.Open(ctx, eventlog.Config{
-		NATSURL:    cfg.NATSURL,
-		DataDir:    cfg.DataDir,
-		MaxAge:     cfg.EventRetention,
-		MaxBytes:   cfg.EventMaxBytes,
-		SyncAlways: cfg.EventFsync,
-		Replicas:   cfg.NATSReplicas,
-		Logger:     log.Named("eventlog"),
+		NATSURL:        cfg.NATSURL,
+		DataDir:        cfg.DataDir,
+		MaxAge:         cfg.EventRetention,
+		MaxBytes:       cfg.EventMaxBytes,
+		SyncAlways:     cfg.EventFsync,
+		Replicas:       cfg.NATSReplicas,
+		Logger:         log.Named("eventlog"),
+		Metrics:        tel.Registry,
+		TracerProvider: tel.Tracer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("event log: %w", err)
 	}
 	cb.Logger = log.Named("callbacks")
+	cb.Metrics = tel.Registry
 	handler, err := callbacks.New(cb, events)
 	if err != nil {
 		_ = events.Close()
@@ -48,6 +52,7 @@ func openStack(ctx context.Context, cfg config, log *zap.Logger, client *acs.Cli
 		CallbackURL: handler.CallbackURL(publicURL),
 		Heartbeat:   cfg.Heartbeat,
 		Policy:      cfg.Security.policy(),
+		Metrics:     tel.Registry,
 		Logger:      log,
 	})
 	if err != nil {

@@ -1,0 +1,199 @@
+package service_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/callgate/callgate/emulator"
+	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/callgate/callgate/service"
+	"github.com/callgate/callgate/telemetry"
+)
+
+// scrape reads the admin listener's /metrics: the sum of each family's samples (a histogram's
+// _count), by family.
+func scrape(t *testing.T, s *stack) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(s.AdminURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("/metrics: %d", resp.StatusCode)
+	}
+	sums := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") || line == "" {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			rest = line[strings.LastIndexByte(line, '}')+2:]
+			name = name[:i]
+		}
+		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		if err != nil {
+			continue
+		}
+		sums[name] += v
+	}
+	return sums
+}
+
+// After calls, watches, waits, callbacks and a retried request, /metrics on the admin listener
+// has every family of the gateway, each with non-zero counts.
+func TestMetricsFamilies(t *testing.T) {
+	tel, err := telemetry.New(context.Background(), telemetry.Config{Version: "test", Commit: "abc", LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, withTelemetry(tel), withEmulator(func(c *emulator.Config) {
+		c.Faults.ThrottleRate, c.Faults.RetryAfter, c.Faults.Seed = 0.3, time.Millisecond, 7
+	}), withDeps(func(d *service.Deps) { d.Heartbeat = 20 * time.Millisecond }))
+	ctx := testContext(t)
+
+	created, err := s.Calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(s.acsUser())}, Wait: durationpb.New(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	callID := created.GetCall().GetCallConnectionId()
+	stream, err := s.Calls.WatchCall(ctx, &callgatev1.WatchCallRequest{CallConnectionId: callID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heartbeat bool
+	for !heartbeat {
+		msg, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		heartbeat = msg.GetHeartbeat() != nil
+	}
+	open := scrape(t, s)
+	if open["callgate_watchers"] != 1 {
+		t.Errorf("callgate_watchers = %v with one stream open", open["callgate_watchers"])
+	}
+	if code, _ := s.rest(t, "GET", "/v1/calls/"+callID, ""); code != http.StatusOK {
+		t.Fatalf("REST GetCall: %d", code)
+	}
+	if _, err := s.Calls.HangUpCall(ctx, &callgatev1.HangUpCallRequest{CallConnectionId: callID, ForEveryone: true}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := stream.Recv(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := scrape(t, s)
+	for _, family := range []string{
+		"grpc_server_started_total", "grpc_server_handled_total", "grpc_server_handling_seconds_count",
+		"callgate_rest_started_total", "callgate_rest_handled_total", "callgate_rest_handling_seconds_count",
+		"callgate_acs_requests_total", "callgate_acs_request_duration_seconds_count", "callgate_acs_retries_total",
+		"callgate_callbacks_total", "callgate_callback_events_total",
+		"callgate_eventlog_append_seconds_count", "callgate_eventlog_appended_total", "callgate_eventlog_ready", "callgate_eventlog_reads_total",
+		"callgate_stream_events_total", "callgate_stream_heartbeats_total", "callgate_streams_ended_total",
+		"callgate_delivery_lag_seconds_count", "callgate_waits_total",
+		"go_goroutines", "process_cpu_seconds_total", "go_build_info", "callgate_build_info",
+	} {
+		if got[family] <= 0 {
+			t.Errorf("%s = %v, want a non-zero count", family, got[family])
+		}
+	}
+}
+
+// One CreateCall, followed by its trace: the gRPC server span continues the caller's
+// traceparent, the ACS request is its child and carries traceparent to ACS (the emulator sees
+// it), and the callback's span and its append carry the call connection ID that joins them.
+func TestTraceOfACreateCall(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s := newStack(t, withTelemetry(telemetry.Nop().WithTracer(tp)))
+
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	ctx := metadata.AppendToOutgoingContext(testContext(t), "traceparent", "00-"+callerTrace+"-00f067aa0ba902b7-01")
+	created, err := s.Calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(s.acsUser())}, Wait: durationpb.New(10 * time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	callID := created.GetCall().GetCallConnectionId()
+
+	var server, acsSpan sdktrace.ReadOnlySpan
+	for _, sp := range spans.GetSpans().Snapshots() {
+		switch sp.Name() {
+		case "callgate.v1.CallService/CreateCall":
+			server = sp
+		case "ACS CreateCall":
+			acsSpan = sp
+		}
+	}
+	if server == nil || acsSpan == nil {
+		t.Fatalf("spans %v: want the RPC's and the ACS request's", names(spans))
+	}
+	if server.SpanContext().TraceID().String() != callerTrace || server.Parent().SpanID().String() != "00f067aa0ba902b7" {
+		t.Errorf("the RPC's span does not continue the caller's trace: %v parent %v", server.SpanContext(), server.Parent())
+	}
+	if acsSpan.Parent().SpanID() != server.SpanContext().SpanID() {
+		t.Errorf("the ACS request is not the RPC's child")
+	}
+	if !hasAttr(server, "callgate.call_connection_id", callID) || !hasAttr(server, "callgate.correlation_id", created.GetCall().GetCorrelationId()) {
+		t.Errorf("the RPC's span lacks the call connection or correlation ID: %v", server.Attributes())
+	}
+	s.Upstream.mu.Lock()
+	first := s.Upstream.traceparents[0]
+	s.Upstream.mu.Unlock()
+	if !strings.HasPrefix(first, "00-"+callerTrace+"-"+acsSpan.SpanContext().SpanID().String()) {
+		t.Errorf("ACS saw traceparent %q, want the ACS request's span in the caller's trace", first)
+	}
+
+	var callback sdktrace.ReadOnlySpan
+	for _, sp := range spans.GetSpans().Snapshots() {
+		if strings.HasPrefix(sp.Name(), "callback POST /callbacks/calls") && hasAttr(sp, "callgate.call_connection_id", callID) {
+			callback = sp
+		}
+	}
+	if callback == nil {
+		t.Fatalf("no callback span names call %s: %v", callID, names(spans))
+	}
+	appended := false
+	for _, sp := range spans.GetSpans().Snapshots() {
+		appended = appended || (sp.Name() == "eventlog append" && sp.Parent().SpanID() == callback.SpanContext().SpanID())
+	}
+	if !appended {
+		t.Error("the callback's append has no span under it")
+	}
+}
+
+func names(e *tracetest.InMemoryExporter) []string {
+	var out []string
+	for _, sp := range e.GetSpans().Snapshots() {
+		out = append(out, sp.Name())
+	}
+	return out
+}
+
+func hasAttr(sp sdktrace.ReadOnlySpan, key, value string) bool {
+	for _, a := range sp.Attributes() {
+		if string(a.Key) == key && a.Value.AsString() == value {
+			return true
+		}
+	}
+	return false
+}
