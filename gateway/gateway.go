@@ -129,7 +129,7 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	g = &Gateway{cfg: cfg, log: cfg.Logger, parts: parts, lns: lns, internal: newPipeListener()}
 	authz := &authorizer{auth: cfg.Auth, limit: cfg.RateLimit, log: g.log.Named("auth")}
 	metrics := grpcMetrics(cfg.Telemetry)
-	g.grpc = newGRPCServer(g.log, cfg.TLS, authz, metrics, grpcTracing(cfg.Telemetry))
+	g.grpc = newGRPCServer(g.log, cfg.TLS, authz, metrics, cfg.Telemetry)
 	registrar := malformedAsInvalid{g.grpc}
 	parts.Services.Register(registrar)
 	g.health = health.NewServer()
@@ -145,9 +145,10 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	// The REST side dials the gRPC server rather than calling the handlers in process: in-process
 	// registration cannot serve streaming RPCs and would skip the interceptors. It dials it in
 	// memory: no port, no TLS, and a peer the authorization can tell from outside ones.
-	g.rest, err = grpc.NewClient("passthrough:///callgate-internal", grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithContextDialer(g.internal.dial), clientTracing(cfg.Telemetry),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes), grpc.MaxCallSendMsgSize(MaxRequestBytes)))
+	g.rest, err = grpc.NewClient("passthrough:///callgate-internal", append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithContextDialer(g.internal.dial),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes), grpc.MaxCallSendMsgSize(MaxRequestBytes)),
+	}, clientTracing(cfg.Telemetry)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: dial own gRPC server: %w", err)
 	}

@@ -15,10 +15,11 @@ import (
 	grpcproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/mem"
-	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/callgate/callgate/telemetry"
 )
 
 // Server limits, each set on purpose.
@@ -45,19 +46,20 @@ const (
 
 // newGRPCServer is the gRPC server with the one interceptor chain every RPC runs through (REST
 // included: it dials this server). Authentication, metrics and tracing plug in here.
-func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, authz *authorizer, metrics *grpcprom.ServerMetrics, tracing stats.Handler) *grpc.Server {
+func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, authz *authorizer, metrics *grpcprom.ServerMetrics, tel *telemetry.Telemetry) *grpc.Server {
+	prop := propagation{tel}
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(lenientCodec{encoding.GetCodecV2(grpcproto.Name)}),
 		grpc.MaxRecvMsgSize(MaxRequestBytes),
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
-		grpc.StatsHandler(tracing),
 		// Metrics and logging first, so that refused callers count and are logged too;
 		// authorization before anything reads the request.
-		grpc.ChainUnaryInterceptor(metrics.UnaryServerInterceptor(), unaryLogging(log), authz.unary),
-		grpc.ChainStreamInterceptor(metrics.StreamServerInterceptor(), streamLogging(log), authz.stream, malformedStreamRequests),
+		grpc.ChainUnaryInterceptor(prop.unary, metrics.UnaryServerInterceptor(), unaryLogging(log), authz.unary),
+		grpc.ChainStreamInterceptor(prop.stream, metrics.StreamServerInterceptor(), streamLogging(log), authz.stream, malformedStreamRequests),
 	}
+	opts = append(opts, grpcTracing(tel)...)
 	if tlsFiles != nil {
 		opts = append(opts, grpc.Creds(outsideTLS{credentials.NewTLS(tlsFiles.Config())}))
 	}

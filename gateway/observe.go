@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/stats"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/callgate/callgate/telemetry"
 )
@@ -26,19 +27,77 @@ func grpcMetrics(t *telemetry.Telemetry) *grpcprom.ServerMetrics {
 	return m
 }
 
-// grpcTracing is the server's OpenTelemetry stats handler: a span per RPC, a child of the
-// caller's traceparent, whose context reaches ACS's requests even when spans are not exported.
-func grpcTracing(t *telemetry.Telemetry) stats.Handler {
-	return otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(t.Tracer), otelgrpc.WithPropagators(t.Propagator))
+// With spans exported, the servers run OpenTelemetry's instrumentation: a span per RPC (gRPC,
+// REST, callbacks), a child of the caller's traceparent. Without, they only carry an incoming
+// traceparent on to ACS's requests (the propagation, at the cost of a metadata lookup), rather
+// than build spans nobody keeps: otelgrpc and otelhttp with a no-op tracer still cost about 90
+// allocations an RPC (BENCHMARKS.md).
+
+// grpcTracing is the server's OpenTelemetry stats handler, or nil when spans are not exported.
+func grpcTracing(t *telemetry.Telemetry) []grpc.ServerOption {
+	if !t.Tracing {
+		return nil
+	}
+	return []grpc.ServerOption{grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(t.Tracer), otelgrpc.WithPropagators(t.Propagator)))}
+}
+
+// propagation carries an incoming traceparent into the RPC's context when no span is made for it.
+type propagation struct{ t *telemetry.Telemetry }
+
+func (p propagation) unary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	return handler(p.extract(ctx), req)
+}
+
+func (p propagation) stream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if ctx := p.extract(ss.Context()); ctx != ss.Context() {
+		ss = contextStream{ServerStream: ss, ctx: ctx}
+	}
+	return handler(srv, ss)
+}
+
+func (p propagation) extract(ctx context.Context) context.Context {
+	if p.t.Tracing {
+		return ctx // otelgrpc did it
+	}
+	md, ok := metadata.FromIncomingContext(ctx)
+	if !ok || len(md.Get("traceparent")) == 0 {
+		return ctx
+	}
+	return p.t.Propagator.Extract(ctx, metadataCarrier(md))
+}
+
+// metadataCarrier reads gRPC metadata as a propagation carrier.
+type metadataCarrier metadata.MD
+
+func (c metadataCarrier) Get(key string) string {
+	if v := metadata.MD(c).Get(key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+func (c metadataCarrier) Set(key, value string) { metadata.MD(c).Set(key, value) }
+func (c metadataCarrier) Keys() []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // clientTracing is the REST side's: its call to the gRPC server continues the HTTP request's span.
-func clientTracing(t *telemetry.Telemetry) grpc.DialOption {
-	return grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(t.Tracer), otelgrpc.WithPropagators(t.Propagator)))
+// Without spans, grpc-gateway forwards traceparent as metadata itself (restHeader).
+func clientTracing(t *telemetry.Telemetry) []grpc.DialOption {
+	if !t.Tracing {
+		return nil
+	}
+	return []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(otelgrpc.WithTracerProvider(t.Tracer), otelgrpc.WithPropagators(t.Propagator)))}
 }
 
-// httpTracing wraps an HTTP server's handler in its OpenTelemetry span.
+// httpTracing wraps an HTTP server's handler in its OpenTelemetry span, when spans are exported.
 func httpTracing(t *telemetry.Telemetry, name string, h http.Handler) http.Handler {
+	if !t.Tracing {
+		return h
+	}
 	return otelhttp.NewHandler(h, name, otelhttp.WithTracerProvider(t.Tracer), otelhttp.WithPropagators(t.Propagator),
 		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string { return op + " " + r.Method + " " + r.URL.Path }))
 }

@@ -96,10 +96,7 @@ func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn, 
 		runtime.WithRoutingErrorHandler(r.routingError),
 		// A REST caller's verified client certificate reaches the authorization as metadata of
 		// the internal connection; one a client sends as a header is dropped.
-		runtime.WithIncomingHeaderMatcher(func(h string) (string, bool) {
-			key, ok := runtime.DefaultHeaderMatcher(h)
-			return key, ok && !strings.EqualFold(strings.TrimPrefix(key, runtime.MetadataPrefix), clientCertMetadata)
-		}),
+		runtime.WithIncomingHeaderMatcher(restHeader),
 		runtime.WithMetadata(func(_ context.Context, req *http.Request) metadata.MD {
 			if req.TLS == nil || len(req.TLS.VerifiedChains) == 0 || len(req.TLS.VerifiedChains[0]) == 0 {
 				return nil
@@ -275,4 +272,17 @@ func templatePattern(tmpl string) *regexp.Regexp {
 	}
 	b.WriteString("$")
 	return regexp.MustCompile(b.String())
+}
+
+// restHeader says which HTTP headers of a REST request reach the gRPC server as metadata:
+// grpc-gateway's defaults, and the W3C trace context (for the propagation when no span is made:
+// with spans, the REST side's client instrumentation writes it), but never the header that
+// carries a verified client certificate: the HTTP server sets that one itself.
+func restHeader(h string) (string, bool) {
+	switch strings.ToLower(h) {
+	case "traceparent", "tracestate":
+		return strings.ToLower(h), true
+	}
+	key, ok := runtime.DefaultHeaderMatcher(h)
+	return key, ok && !strings.EqualFold(strings.TrimPrefix(key, runtime.MetadataPrefix), clientCertMetadata)
 }

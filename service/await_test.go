@@ -334,3 +334,27 @@ func TestTinyWaitIsDeadlineExceededWithWhatWasStarted(t *testing.T) {
 		})
 	}
 }
+
+// A retried mid-call operation (the same request_id) whose outcome arrived before the retry
+// still gets it: the wait of a request with a request_id reads the call from its first event.
+func TestRetriedWaitFindsAnOutcomeThatCameFirst(t *testing.T) {
+	s := newStack(t)
+	call, _ := s.connectedCall(t)
+	req := &callgatev1.AddParticipantRequest{
+		CallConnectionId: call.GetCallConnectionId(), Participant: userID(s.acsUser()),
+		RequestId: "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4c",
+	}
+	first, err := s.Participants.AddParticipant(testContext(t), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.waitEvent(t, call.GetCallConnectionId(), "Microsoft.Communication.AddParticipantSucceeded", first.GetOperationContext())
+	req.Wait = tenSeconds
+	again, err := s.Participants.AddParticipant(testContext(t), req)
+	if err != nil {
+		t.Fatalf("the retry with wait: %v", err)
+	}
+	if again.GetResultEvent().GetAddParticipantSucceeded() == nil || again.GetInvitationId() != first.GetInvitationId() {
+		t.Errorf("the retry answered %v, want the first's outcome for invitation %s", again, first.GetInvitationId())
+	}
+}

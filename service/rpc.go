@@ -39,7 +39,7 @@ func (u *unary[Req, Resp, U, R]) serve(ctx context.Context, c *core, req Req) (R
 	if err := v.err(); err != nil {
 		return none, err
 	}
-	w, err := c.prepareWait(v.wait, out)
+	w, err := c.prepareWait(v.wait, out, v.requestID)
 	if err != nil {
 		return none, err
 	}

@@ -197,3 +197,32 @@ func hasAttr(sp sdktrace.ReadOnlySpan, key, value string) bool {
 	}
 	return false
 }
+
+// With no exporter the gateway makes no span, but a caller's traceparent still reaches ACS,
+// over gRPC and REST, so that the caller's trace goes on into ACS's logs.
+func TestTraceparentReachesACSWithoutExporter(t *testing.T) {
+	s := newStack(t)
+	const trace = "0af7651916cd43dd8448eb211c80319c"
+	traceparent := "00-" + trace + "-b7ad6b7169203331-01"
+	ctx := metadata.AppendToOutgoingContext(testContext(t), "traceparent", traceparent)
+	if _, err := s.Calls.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: "x"}); err == nil {
+		t.Fatal("GetCall of no call succeeded")
+	}
+	req, _ := http.NewRequestWithContext(testContext(t), http.MethodGet, s.RESTURL+"/v1/calls/y", nil)
+	req.Header.Set("Traceparent", traceparent)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	s.Upstream.mu.Lock()
+	defer s.Upstream.mu.Unlock()
+	if len(s.Upstream.traceparents) != 2 {
+		t.Fatalf("%d requests reached ACS, want 2", len(s.Upstream.traceparents))
+	}
+	for i, tp := range s.Upstream.traceparents {
+		if !strings.HasPrefix(tp, "00-"+trace+"-") {
+			t.Errorf("request %d to ACS carried traceparent %q, want the caller's trace", i, tp)
+		}
+	}
+}

@@ -82,10 +82,12 @@ type pendingWait struct {
 	outcome outcome
 }
 
-// prepareWait readies a wait. A mid-call operation's events can only come after the log's current
-// end (LastSequence may lag other replicas' appends, which only makes the wait read a few more);
-// a new call's are all its own, from its first.
-func (c *core) prepareWait(wait time.Duration, o outcome) (pendingWait, error) {
+// prepareWait readies a wait. A new call's events are all its own: the wait reads them from its
+// first. A mid-call operation's outcome comes after the log's current end (LastSequence may lag
+// other replicas' appends, which only makes the wait read a few more), unless the request is a
+// retry, which has a request_id: its outcome may have come already, so the wait reads the call
+// from its first event (its operation context is the request_id or the caller's).
+func (c *core) prepareWait(wait time.Duration, o outcome, requestID string) (pendingWait, error) {
 	if wait == 0 {
 		return pendingWait{}, nil
 	}
@@ -94,7 +96,7 @@ func (c *core) prepareWait(wait time.Duration, o outcome) (pendingWait, error) {
 		return pendingWait{}, status.Error(codes.Internal, "the gateway does not know this operation's outcome events")
 	}
 	p := pendingWait{wait: wait, outcome: o}
-	if !o.newCall {
+	if !o.newCall && requestID == "" {
 		p.after = c.events.LastSequence()
 	}
 	return p, nil
