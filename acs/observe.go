@@ -99,4 +99,3 @@ func attemptOutcome(status int, err error) (int, string) {
 	}
 	return status, ""
 }
-
