@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/callgate/callgate/client"
 	"github.com/callgate/callgate/emulator"
@@ -169,5 +170,57 @@ func TestOnEvent(t *testing.T) {
 	}
 	if got := client.EventType(&callgatev1.CallTransferAccepted{}); got != "Microsoft.Communication.CallTransferAccepted" {
 		t.Fatalf("EventType = %s", got)
+	}
+}
+
+func TestOperationEnds(t *testing.T) {
+	ev := func(call, opCtx string, e any) *callgatev1.CallEvent {
+		out := &callgatev1.CallEvent{CallConnectionId: call, OperationContext: opCtx}
+		switch e := e.(type) {
+		case *callgatev1.CallConnected:
+			out.Event = &callgatev1.CallEvent_CallConnected{CallConnected: e}
+		case *callgatev1.CreateCallFailed:
+			out.Event = &callgatev1.CallEvent_CreateCallFailed{CreateCallFailed: e}
+		case *callgatev1.ParticipantsUpdated:
+			out.Event = &callgatev1.CallEvent_ParticipantsUpdated{ParticipantsUpdated: e}
+		case *callgatev1.AddParticipantSucceeded:
+			out.Event = &callgatev1.CallEvent_AddParticipantSucceeded{AddParticipantSucceeded: e}
+		case *callgatev1.AddParticipantFailed:
+			out.Event = &callgatev1.CallEvent_AddParticipantFailed{AddParticipantFailed: e}
+		case *callgatev1.CancelAddParticipantSucceeded:
+			out.Event = &callgatev1.CallEvent_CancelAddParticipantSucceeded{CancelAddParticipantSucceeded: e}
+		}
+		out.Type = client.EventType(e.(proto.Message))
+		return out
+	}
+	add := client.Operation{CallConnectionID: "c", OperationContext: "op", InvitationID: "inv"}
+	cancel := client.Operation{CallConnectionID: "c", InvitationID: "inv"}
+	create := client.Operation{CallConnectionID: "c"}
+	for _, tc := range []struct {
+		name            string
+		op              client.Operation
+		ev              *callgatev1.CallEvent
+		ends, succeeded bool
+	}{
+		{"add succeeded", add, ev("c", "op", &callgatev1.AddParticipantSucceeded{}), true, true},
+		{"add failed", add, ev("c", "op", &callgatev1.AddParticipantFailed{}), true, false},
+		{"another operation's add", add, ev("c", "other", &callgatev1.AddParticipantSucceeded{}), false, false},
+		{"another call's add", add, ev("d", "op", &callgatev1.AddParticipantSucceeded{}), false, false},
+		{"no outcome", add, ev("c", "op", &callgatev1.ParticipantsUpdated{}), false, false},
+		{"the call's connection is not the add's", add, ev("c", "", &callgatev1.CallConnected{}), false, false},
+		{"cancel by invitation", cancel, ev("c", "", &callgatev1.CancelAddParticipantSucceeded{InvitationId: "inv"}), true, true},
+		{"another invitation", cancel, ev("c", "", &callgatev1.CancelAddParticipantSucceeded{InvitationId: "x"}), false, false},
+		{"the add's failure is not the cancel's", cancel, ev("c", "op", &callgatev1.AddParticipantFailed{}), false, false},
+		{"create connected", create, ev("c", "", &callgatev1.CallConnected{}), true, true},
+		{"create failed", create, ev("c", "", &callgatev1.CreateCallFailed{}), true, false},
+		{"a later add is not the create's", create, ev("c", "op", &callgatev1.AddParticipantSucceeded{}), false, false},
+	} {
+		if ends, ok := tc.op.Ends(tc.ev); ends != tc.ends || ok != tc.succeeded {
+			t.Errorf("%s: Ends = %v, %v; want %v, %v", tc.name, ends, ok, tc.ends, tc.succeeded)
+		}
+	}
+	op := client.OperationOf(&callgatev1.AddParticipantRequest{CallConnectionId: "c"}, &callgatev1.AddParticipantResponse{InvitationId: "inv", OperationContext: "op"})
+	if op != add {
+		t.Errorf("OperationOf = %+v, want %+v", op, add)
 	}
 }

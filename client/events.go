@@ -71,13 +71,33 @@ type Operation struct {
 	InvitationID     string
 }
 
+// OperationOf is the operation a request and its response started, named as the gateway names
+// it in the errors of a wait: for example OperationOf(req, resp) of an AddParticipant, to match
+// its events with Ends or wait with Client.Outcome.
+func OperationOf(req, resp proto.Message) Operation {
+	var op Operation
+	if g, ok := req.(interface{ GetCallConnectionId() string }); ok {
+		op.CallConnectionID = g.GetCallConnectionId()
+	}
+	if g, ok := resp.(interface{ GetCall() *callgatev1.Call }); ok && g.GetCall().GetCallConnectionId() != "" {
+		op.CallConnectionID = g.GetCall().GetCallConnectionId()
+	}
+	if g, ok := resp.(interface{ GetOperationContext() string }); ok {
+		op.OperationContext = g.GetOperationContext()
+	}
+	if g, ok := resp.(interface{ GetInvitationId() string }); ok {
+		op.InvitationID = g.GetInvitationId()
+	}
+	return op
+}
+
 // outcome is how an event type ends an operation.
 type outcome int
 
 const (
 	noOutcome outcome = iota
-	succeeded
-	failed
+	success
+	failure
 )
 
 // outcomes sorts the typed events by the rule of their names: `...Failed` ends an operation
@@ -90,9 +110,9 @@ var outcomes = sync.OnceValue(func() map[string]outcome {
 		name := string(fields.Get(i).Message().Name())
 		switch {
 		case strings.HasSuffix(name, "Failed"):
-			m[eventTypePrefix+name] = failed
+			m[eventTypePrefix+name] = failure
 		case name == "CallConnected" || strings.HasSuffix(name, "Succeeded") || strings.HasSuffix(name, "Accepted") || strings.HasSuffix(name, "Completed"):
-			m[eventTypePrefix+name] = succeeded
+			m[eventTypePrefix+name] = success
 		}
 	}
 	return m
@@ -109,11 +129,11 @@ func startsCall(eventType string) bool {
 	return false
 }
 
-// Outcome reports whether ev ends op, and whether well: ev is an outcome event of op's call
+// Ends reports whether ev ends op, and whether it succeeded: ev is an outcome event of op's call
 // (see Client.Outcome) with op's operation context, or for an operation without one, of its
 // invitation; for an operation with neither (CreateCall, Answer and Connect as Started names them)
 // the call connection's first outcome.
-func (op Operation) Outcome(ev *callgatev1.CallEvent) (ends, ok bool) {
+func (op Operation) Ends(ev *callgatev1.CallEvent) (ends, succeeded bool) {
 	kind := outcomes()[ev.GetType()]
 	if kind == noOutcome || (op.CallConnectionID != "" && ev.GetCallConnectionId() != op.CallConnectionID) {
 		return false, false
@@ -131,7 +151,7 @@ func (op Operation) Outcome(ev *callgatev1.CallEvent) (ends, ok bool) {
 	case !startsCall(ev.GetType()):
 		return false, false
 	}
-	return true, kind == succeeded
+	return true, kind == success
 }
 
 func invitationOf(ev *callgatev1.CallEvent) string {
@@ -164,7 +184,7 @@ func (c *Client) Outcome(ctx context.Context, op Operation) (*callgatev1.CallEve
 			}
 			return nil, err
 		}
-		if ends, ok := op.Outcome(ev); ends && ok {
+		if ends, succeeded := op.Ends(ev); ends && succeeded {
 			return ev, nil
 		} else if ends {
 			return nil, op.failed(ev, shortType(ev.GetType()))

@@ -71,7 +71,7 @@ func mutate[Req, Resp proto.Message](ctx context.Context, c *Client, call rpc[Re
 		}
 		wctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		ev, err := c.Outcome(wctx, operationOf(req, r))
+		ev, err := c.Outcome(wctx, OperationOf(req, r))
 		if err != nil {
 			return err
 		}
@@ -193,23 +193,4 @@ func withoutWait[Req proto.Message](req Req) Req {
 func setResultEvent(resp proto.Message, ev *callgatev1.CallEvent) {
 	m := resp.ProtoReflect()
 	m.Set(m.Descriptor().Fields().ByName("result_event"), protoreflect.ValueOfMessage(ev.ProtoReflect()))
-}
-
-// operationOf is what a request and its response started, as the gateway names it in the errors
-// of a wait.
-func operationOf(req, resp proto.Message) Operation {
-	var op Operation
-	if g, ok := req.(interface{ GetCallConnectionId() string }); ok {
-		op.CallConnectionID = g.GetCallConnectionId()
-	}
-	if g, ok := resp.(interface{ GetCall() *callgatev1.Call }); ok && g.GetCall().GetCallConnectionId() != "" {
-		op.CallConnectionID = g.GetCall().GetCallConnectionId()
-	}
-	if g, ok := resp.(interface{ GetOperationContext() string }); ok {
-		op.OperationContext = g.GetOperationContext()
-	}
-	if g, ok := resp.(interface{ GetInvitationId() string }); ok {
-		op.InvitationID = g.GetInvitationId()
-	}
-	return op
 }
