@@ -121,20 +121,15 @@ type recognition struct {
 }
 
 func (op *mediaOp) stopTimers() {
-	for _, stop := range []func() bool{op.stop, op.recStop(func(r *recognition) func() bool { return r.promptStop }),
-		op.recStop(func(r *recognition) func() bool { return r.silenceStop }),
-		op.recStop(func(r *recognition) func() bool { return r.interToneStop })} {
+	stops := []func() bool{op.stop}
+	if r := op.rec; r != nil {
+		stops = append(stops, r.promptStop, r.silenceStop, r.interToneStop)
+	}
+	for _, stop := range stops {
 		if stop != nil {
 			stop()
 		}
 	}
-}
-
-func (op *mediaOp) recStop(f func(*recognition) func() bool) func() bool {
-	if op.rec == nil {
-		return nil
-	}
-	return f(op.rec)
 }
 
 // emitOpLocked raises one event of op, with its operation context, to its callback.
@@ -219,7 +214,8 @@ func (e *Emulator) stopMediaLocked(c *callConn) {
 	m.current, m.queue, m.continuous, m.sends = nil, nil, nil, nil
 }
 
-// after runs f under mu once d has passed, while op is c's running operation and c is live.
+// afterOpLocked runs f under mu once d has passed, if op is still its call's running operation
+// and the call is live; the returned stop cancels it.
 func (e *Emulator) afterOpLocked(op *mediaOp, d time.Duration, f func()) func() bool {
 	return e.sched.after(d, func() {
 		e.mu.Lock()
