@@ -1,8 +1,9 @@
 // Package acs is a client for the Azure Communication Services Call
 // Automation REST API (api-version 2026-03-12 by default). It sends what the
 // official SDKs send, byte for byte where it matters: the same paths and
-// query, the same JSON (identifiers with kind, rawId and the kind object;
-// the SDK's custom calling context rules), HMAC-SHA256 signing or Entra ID
+// query, the same JSON (identifiers with kind, rawId and the kind object, and
+// without kind in the CallMedia operations, as CallMediaIdentifier; the SDK's
+// custom calling context rules), HMAC-SHA256 signing or Entra ID
 // bearer tokens, and Repeatability-Request-ID / Repeatability-First-Sent on
 // every repeatable POST.
 //

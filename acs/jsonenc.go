@@ -7,7 +7,11 @@ import "unicode/utf8"
 // BenchmarkBuildAndSign). The output equals encoding/json's for the same
 // struct (FuzzParseRawID checks it).
 
-func (id Identifier) appendJSON(b []byte) []byte {
+func (id Identifier) appendJSON(b []byte) []byte { return id.appendJSONKind(b, true) }
+
+// appendJSONKind is appendJSON with or without the kind member: the CallMedia operations send
+// identifiers without it (see CallMediaIdentifier).
+func (id Identifier) appendJSONKind(b []byte, withKind bool) []byte {
 	id = id.normalized()
 	b = append(b, '{')
 	sep := false
@@ -20,7 +24,7 @@ func (id Identifier) appendJSON(b []byte) []byte {
 		b = append(b, name...)
 		b = append(b, '"', ':')
 	}
-	if id.Kind != "" {
+	if withKind && id.Kind != "" {
 		key("kind")
 		b = appendJSONString(b, string(id.Kind))
 	}

@@ -1,31 +1,38 @@
 package acs
 
-// CallIntelligenceOptions are the AI options of a call.
+// CallIntelligenceOptions are the AI options of a call: the Azure AI services (Cognitive
+// Services) resource that text-to-speech and speech recognition of the call use. ACS takes it
+// only when the call is created, answered or connected.
 type CallIntelligenceOptions struct {
 	CognitiveServicesEndpoint string `json:"cognitiveServicesEndpoint,omitempty"`
 }
 
-// MediaStreamingOptions configures media streaming (the websocket transport,
-// the only one the API defines).
+// Streaming transports (StreamingTransportType); websocket is the only one the API defines.
+const TransportWebSocket = "websocket"
+
+// MediaStreamingOptions configures media streaming at call set-up (WebSocketMediaStreamingOptions).
+// The fields are in the order the SDK writes them; the booleans are pointers because the SDK
+// sends an explicit false when it is given one and nothing when it is not.
 type MediaStreamingOptions struct {
-	TransportURL        string `json:"transportUrl,omitempty"`
 	TransportType       string `json:"transportType"`
-	ContentType         string `json:"contentType,omitempty"`
 	AudioChannelType    string `json:"audioChannelType"`
-	StartMediaStreaming bool   `json:"startMediaStreaming,omitempty"`
-	EnableBidirectional bool   `json:"enableBidirectional,omitempty"`
+	TransportURL        string `json:"transportUrl,omitempty"`
+	ContentType         string `json:"contentType,omitempty"`
+	StartMediaStreaming *bool  `json:"startMediaStreaming,omitempty"`
+	EnableBidirectional *bool  `json:"enableBidirectional,omitempty"`
 	AudioFormat         string `json:"audioFormat,omitempty"`
-	EnableDtmfTones     bool   `json:"enableDtmfTones,omitempty"`
+	EnableDtmfTones     *bool  `json:"enableDtmfTones,omitempty"`
 }
 
-// TranscriptionOptions configures live transcription (websocket transport).
+// TranscriptionOptions configures live transcription at call set-up
+// (WebSocketTranscriptionOptions), in the SDK's field order.
 type TranscriptionOptions struct {
-	TransportURL              string `json:"transportUrl,omitempty"`
 	TransportType             string `json:"transportType"`
 	Locale                    string `json:"locale"`
+	TransportURL              string `json:"transportUrl,omitempty"`
 	SpeechModelEndpointID     string `json:"speechModelEndpointId,omitempty"`
-	StartTranscription        bool   `json:"startTranscription,omitempty"`
-	EnableIntermediateResults bool   `json:"enableIntermediateResults,omitempty"`
+	StartTranscription        *bool  `json:"startTranscription,omitempty"`
+	EnableIntermediateResults *bool  `json:"enableIntermediateResults,omitempty"`
 }
 
 // MediaStreamingSubscription is the media streaming state of a call.
@@ -42,3 +49,6 @@ type TranscriptionSubscription struct {
 	SubscribedResultTypes []string `json:"subscribedResultTypes,omitempty"`
 	Locale                string   `json:"locale,omitempty"`
 }
+
+// Bool returns a pointer to v, for the optional booleans of the request models.
+func Bool(v bool) *bool { return &v }

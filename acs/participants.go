@@ -258,3 +258,45 @@ func (c *Client) ListParticipants(ctx context.Context, req *ListParticipantsRequ
 		}
 	}
 }
+
+// MoveParticipantsRequest moves participants of another call (FromCall, a call connection ID)
+// into this one. It is repeatable, and its identifiers carry their kind (a call-connection
+// request, not a CallMedia one).
+type MoveParticipantsRequest struct {
+	CallConnectionID     string       `json:"-"`
+	TargetParticipants   []Identifier `json:"targetParticipants"`
+	OperationContext     string       `json:"operationContext,omitempty"`
+	OperationCallbackURI string       `json:"operationCallbackUri,omitempty"`
+	FromCall             string       `json:"fromCall"`
+	Repeatability        `json:"-"`
+}
+
+// MoveParticipantsResponse answers a move: the call's participants as ACS accepted it.
+type MoveParticipantsResponse struct {
+	Participants     []CallParticipant `json:"participants,omitempty"`
+	OperationContext string            `json:"operationContext,omitempty"`
+	FromCall         string            `json:"fromCall,omitempty"`
+}
+
+// MoveParticipants moves participants here: POST
+// /calling/callConnections/{id}/participants:moveHere (202). One MoveParticipantSucceeded or
+// MoveParticipantFailed follows per participant.
+func (c *Client) MoveParticipants(ctx context.Context, req *MoveParticipantsRequest) (*MoveParticipantsResponse, error) {
+	if req == nil {
+		return nil, nilRequest()
+	}
+	if err := pathParameters("callConnectionId", req.CallConnectionID); err != nil {
+		return nil, err
+	}
+	u, err := c.requestURL(callPath(req.CallConnectionID) + "/participants:moveHere")
+	if err != nil {
+		return nil, err
+	}
+	var out MoveParticipantsResponse
+	err = c.do(ctx, &call{op: "MoveParticipants", method: http.MethodPost, url: u, body: req,
+		repeat: &req.Repeatability, callConnectionID: req.CallConnectionID}, &out)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -35,7 +35,7 @@ func wireCases() []wireCase {
 		}
 		return err
 	}
-	return []wireCase{
+	return append([]wireCase{
 		{file: "createCall-acsuser.json", status: 201, example: "CreateCall.json", call: func(ctx context.Context, t *testing.T, c *acs.Client) error {
 			got, err := c.CreateCall(ctx, &acs.CreateCallRequest{
 				Targets:          []acs.Identifier{acs.CommunicationUser("8:acs:00000000-0000-0000-0000-000000000001_00000000-0000-0000-0000-000000000002")},
@@ -207,7 +207,7 @@ func wireCases() []wireCase {
 			}
 			return err
 		}},
-	}
+	}, mediaWireCases()...)
 }
 
 // For every operation the request on the wire equals the SDK's: method,

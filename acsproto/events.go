@@ -16,6 +16,12 @@ const EventTypePrefix = "Microsoft.Communication."
 // message is named as ACS names the event: CallEvent_CallConnected holds a CallConnected, the
 // event of type Microsoft.Communication.CallConnected. That makes the proto the one list of event
 // types: a new typed event is a message and a oneof field, and nothing else names it.
+//
+// An event that older api-versions name otherwise is typed under each name by a message of that
+// name (SendDtmfCompleted beside SendDtmfTonesCompleted): the rule needs no table of aliases, a
+// gateway set to an older --acs-api-version receives its events typed, and what waits for either
+// name lists both. A field an older version names otherwise is a field of that name in the same
+// message (RecognizeCompleted.collect_tones_result beside dtmf_result).
 
 // EventType is the CloudEvent type of the event that m, a message of CallEvent's `event` oneof,
 // types: EventType(&callgatev1.CallConnected{}) is "Microsoft.Communication.CallConnected".

@@ -128,8 +128,8 @@ func TestLiveSamplesComeOutTypedAndComplete(t *testing.T) {
 					t.Errorf("CancelAddParticipantSucceeded: %v", ev.GetCancelAddParticipantSucceeded())
 				}
 			case "Microsoft.Communication.PlayFailed":
-				// Not a call-control event: untyped, but whole.
-				if ev.GetEvent() != nil || ev.GetData().GetFields()["failedPlaySourceIndex"] == nil {
+				// failedPlaySourceIndex 0 is set, not left out as a zero.
+				if pf := ev.GetPlayFailed(); pf == nil || pf.FailedPlaySourceIndex == nil || pf.GetFailedPlaySourceIndex() != 0 {
 					t.Errorf("PlayFailed: event %v, data %v", ev.GetEvent(), ev.GetData())
 				}
 			default:

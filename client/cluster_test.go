@@ -284,17 +284,19 @@ func (r *replica) start(addr string) (err error) {
 		_ = log.Close()
 		return err
 	}
-	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		_ = grpcLn.Close()
-		cb.Close()
-		_ = log.Close()
-		return err
+	lns := gateway.Listeners{GRPC: grpcLn}
+	for _, ln := range []*net.Listener{&lns.HTTP, &lns.Callbacks, &lns.Admin} {
+		if *ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			lns.Close()
+			cb.Close()
+			_ = log.Close()
+			return err
+		}
 	}
 	core, logs := observer.New(zap.InfoLevel)
 	r.logs = logs
 	g, err := gateway.New(gateway.Config{ShutdownGrace: 5 * time.Second, Logger: zap.New(core)},
-		gateway.Listeners{GRPC: grpcLn, HTTP: httpLn},
+		lns,
 		gateway.Parts{Services: services, Callbacks: cb, Ready: []func(context.Context) error{log.Ready, cb.Ready}})
 	if err != nil {
 		cb.Close()

@@ -58,6 +58,10 @@ func (e *Emulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /emulator/v1/calls", e.ctlListCalls)
 	mux.HandleFunc("GET /emulator/v1/calls/{id}", e.ctlGetCall)
 	mux.HandleFunc("POST /emulator/v1/calls/{id}/participants/{rawId}/hangUp", e.ctlParticipantHangUp)
+	mux.HandleFunc("POST /emulator/v1/calls/{id}/participants/{rawId}/sendTones", e.ctlParticipantSendTones)
+	mux.HandleFunc("POST /emulator/v1/calls/{id}/participants/{rawId}/say", e.ctlParticipantSay)
+	mux.HandleFunc("GET /emulator/v1/files", e.ctlListFiles)
+	mux.HandleFunc("PUT /emulator/v1/files", e.ctlPutFile)
 	mux.HandleFunc("GET /emulator/v1/eventgrid/validate", e.ctlValidate)
 }
 
@@ -131,7 +135,7 @@ func (e *Emulator) ctlDeleteEndpoint(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) SetBehavior(id string, b Behavior) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if b == (Behavior{}) {
+	if b.isZero() {
 		delete(e.endpoints, id)
 		return
 	}
@@ -394,4 +398,91 @@ func (e *Emulator) ctlValidate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// SendTonesRequest is the body of POST .../participants/{rawId}/sendTones.
+type SendTonesRequest struct {
+	// Tones are the keys the participant presses, in order, in the DTMF alphabet 0-9 * # A-D.
+	Tones string `json:"tones"`
+}
+
+// SayRequest is the body of POST .../participants/{rawId}/say.
+type SayRequest struct {
+	// Text is what the participant says.
+	Text string `json:"text"`
+}
+
+// ctlParticipantSendTones makes a remote participant press keys: whatever of the call listens
+// to the participant (a recognize, continuous DTMF recognition) hears them; with nothing
+// listening they are dropped.
+func (e *Emulator) ctlParticipantSendTones(w http.ResponseWriter, r *http.Request) {
+	var req SendTonesRequest
+	if !decodeControl(w, r, &req) {
+		return
+	}
+	tones, err := parseKeys(req.Tones)
+	if err != nil {
+		writeControlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	e.participantInput(w, r, tones, "")
+}
+
+// ctlParticipantSay makes a remote participant say something, heard as sendTones' keys are.
+func (e *Emulator) ctlParticipantSay(w http.ResponseWriter, r *http.Request) {
+	var req SayRequest
+	if !decodeControl(w, r, &req) {
+		return
+	}
+	if strings.TrimSpace(req.Text) == "" || runeCount(req.Text) > maxTextRunes {
+		writeControlError(w, http.StatusBadRequest, fmt.Sprintf("text must be 1 to %d characters", maxTextRunes))
+		return
+	}
+	e.participantInput(w, r, nil, req.Text)
+}
+
+func (e *Emulator) participantInput(w http.ResponseWriter, r *http.Request, tones []string, speech string) {
+	rawID := controlRawID(r.PathValue("rawId"))
+	e.mu.Lock()
+	defer e.unlockAndFlush()
+	c, ok := e.calls[r.PathValue("id")]
+	if !ok || !c.live() {
+		writeControlError(w, http.StatusNotFound, "no such live call connection")
+		return
+	}
+	v := c.conv
+	if v.find(rawID) == nil {
+		writeControlError(w, http.StatusNotFound, "no such participant in the call")
+		return
+	}
+	if v.isApp(rawID) {
+		writeControlError(w, http.StatusBadRequest, "that is the application's own identity, not a simulated participant")
+		return
+	}
+	e.participantInputLocked(v, rawID, tones, speech)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *Emulator) ctlListFiles(w http.ResponseWriter, _ *http.Request) {
+	e.mu.Lock()
+	out := make([]File, 0, len(e.files))
+	for _, f := range e.files {
+		out = append(out, f)
+	}
+	e.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].URL < out[j].URL })
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ctlPutFile scripts an audio file: how long it plays, or that it cannot be played.
+func (e *Emulator) ctlPutFile(w http.ResponseWriter, r *http.Request) {
+	var f File
+	if !decodeControl(w, r, &f) {
+		return
+	}
+	if err := e.SetFile(f); err != nil {
+		writeControlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, f)
 }

@@ -60,6 +60,7 @@ type Emulator struct {
 	contexts   map[string]*incomingCall // by incomingCallContext
 	settled    []*incomingCall          // incoming calls no longer ringing, oldest first
 	endpoints  map[string]Behavior
+	files      map[string]File // audio files scripted by the control API, by URL
 	webhookURL string
 
 	// While holdRoster is set, roster changes queue their conversation in
@@ -93,6 +94,7 @@ func New(cfg Config) (*Emulator, error) {
 		incoming:    map[string]*incomingCall{},
 		contexts:    map[string]*incomingCall{},
 		endpoints:   map[string]Behavior{},
+		files:       map[string]File{},
 		webhookURL:  cfg.IncomingCallWebhook,
 	}
 	for _, n := range cfg.PhoneNumbers {
@@ -290,6 +292,7 @@ func (e *Emulator) endConnLocked(c *callConn, res resultInformation, disconnecte
 	if c.transfer != nil {
 		c.transfer.cancel()
 	}
+	e.stopMediaLocked(c)
 	c.state = stateDisconnected
 	c.endedAt = time.Now()
 	r := res

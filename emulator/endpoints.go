@@ -34,6 +34,69 @@ type Behavior struct {
 	// Transfer is accept or refuse: whether a transfer involving this
 	// endpoint, as transferee or as target, goes through.
 	Transfer string `json:"transfer,omitempty"`
+	// Recognize scripts the endpoint's answers to the recognizes that target it, in order:
+	// each recognize takes the first one left, as soon as it listens (so tests need no
+	// timing). A recognize with none left waits for input from the control API
+	// (sendTones, say) or times out.
+	Recognize []RecognizeAnswer `json:"recognize,omitempty"`
+}
+
+// RecognizeAnswer is what a simulated participant answers to one recognize. Exactly one
+// field is set.
+type RecognizeAnswer struct {
+	// Tones are keys pressed one after the other, in the DTMF alphabet 0-9 * # A-D ("12#").
+	Tones string `json:"tones,omitempty"`
+	// Speech is what the participant says (speechResult.speech; a choice when it is one of
+	// the choice's phrases, case-insensitively).
+	Speech string `json:"speech,omitempty"`
+	// Choice is the label of the choice the participant picks, by saying its first phrase.
+	Choice string `json:"choice,omitempty"`
+	// Silence: the participant says nothing, and the recognize times out.
+	Silence bool `json:"silence,omitempty"`
+}
+
+// maxScriptedAnswers bounds the answers one endpoint can have scripted.
+const maxScriptedAnswers = 100
+
+func (b Behavior) isZero() bool {
+	return b.Answer == "" && b.AnswerDelay == nil && b.Transfer == "" && len(b.Recognize) == 0
+}
+
+func (a RecognizeAnswer) validate() error {
+	set := 0
+	for _, present := range []bool{a.Tones != "", a.Speech != "", a.Choice != "", a.Silence} {
+		if present {
+			set++
+		}
+	}
+	switch {
+	case set != 1:
+		return fmt.Errorf("a recognize answer has exactly one of tones, speech, choice and silence")
+	case a.Tones != "":
+		_, err := parseKeys(a.Tones)
+		return err
+	case runeCount(a.Speech) > maxTextRunes:
+		return fmt.Errorf("speech is longer than %d characters", maxTextRunes)
+	case runeCount(a.Choice) > maxPhraseRunes:
+		return fmt.Errorf("choice is longer than %d characters", maxPhraseRunes)
+	}
+	return nil
+}
+
+// parseKeys turns keys of the DTMF alphabet into tone names ("1#" is one, pound).
+func parseKeys(keys string) ([]string, error) {
+	if keys == "" || len(keys) > maxControlTones {
+		return nil, fmt.Errorf("tones must be 1 to %d keys of 0-9 * # A-D", maxControlTones)
+	}
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		t, ok := toneOfKey[k]
+		if !ok {
+			return nil, fmt.Errorf("tone %q is not one of 0-9 * # A-D", k)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func (b Behavior) validate() error {
@@ -49,6 +112,14 @@ func (b Behavior) validate() error {
 	}
 	if b.AnswerDelay != nil && b.AnswerDelay.D < 0 {
 		return fmt.Errorf("answerDelay is negative")
+	}
+	if len(b.Recognize) > maxScriptedAnswers {
+		return fmt.Errorf("at most %d recognize answers", maxScriptedAnswers)
+	}
+	for i, a := range b.Recognize {
+		if err := a.validate(); err != nil {
+			return fmt.Errorf("recognize[%d]: %w", i, err)
+		}
 	}
 	return nil
 }

@@ -23,6 +23,18 @@ const (
 	evCallTransferFailed            = "CallTransferFailed"
 	evMoveParticipantSucceeded      = "MoveParticipantSucceeded"
 	evMoveParticipantFailed         = "MoveParticipantFailed"
+
+	evPlayStarted                           = "PlayStarted"
+	evPlayCompleted                         = "PlayCompleted"
+	evPlayFailed                            = "PlayFailed"
+	evPlayCanceled                          = "PlayCanceled"
+	evRecognizeCompleted                    = "RecognizeCompleted"
+	evRecognizeFailed                       = "RecognizeFailed"
+	evRecognizeCanceled                     = "RecognizeCanceled"
+	evContinuousDtmfRecognitionToneReceived = "ContinuousDtmfRecognitionToneReceived"
+	evContinuousDtmfRecognitionStopped      = "ContinuousDtmfRecognitionStopped"
+	evSendDtmfTonesCompleted                = "SendDtmfTonesCompleted"
+	evHoldFailed                            = "HoldFailed"
 )
 
 const eventTypePrefix = "Microsoft.Communication."
@@ -56,6 +68,24 @@ var (
 	resultCancelTooLate   = resultInformation{Code: 409, SubCode: 8519, Message: "Conflict: the invitation has already completed."}
 	resultCallNotFound    = resultInformation{Code: 404, SubCode: 8522, Message: "Call not found."}
 	resultMoveNotFound    = resultInformation{Code: 404, SubCode: 8522, Message: "Participant not found in the source call."}
+
+	// Media results. "Action completed successfully." is recorded from the live service
+	// (PlayStarted, PlayCompleted); the others are the documented code/subcode/message of the
+	// play and recognize event code tables, as the troubleshooting page spells them (the live
+	// service writes the cancellation as "Action falied, the operation was cancelled.").
+	resultActionCompleted   = resultInformation{Code: 200, SubCode: 0, Message: "Action completed successfully."}
+	resultFileInvalid       = resultInformation{Code: 400, SubCode: 8535, Message: "Action failed, file format is invalid."}
+	resultMediaCanceled     = resultInformation{Code: 400, SubCode: 8508, Message: "Action failed, the operation was canceled."}
+	resultMaxDigits         = resultInformation{Code: 200, SubCode: 8531, Message: "Action completed, max digits received."}
+	resultStopTone          = resultInformation{Code: 200, SubCode: 8514, Message: "Action completed as stop tone was detected."}
+	resultDtmfOptionMatched = resultInformation{Code: 200, SubCode: 8533, Message: "Action completed, DTMF option matched."}
+	resultSpeechOption      = resultInformation{Code: 200, SubCode: 8545, Message: "Action completed, speech option matched."}
+	resultSpeechRecognized  = resultInformation{Code: 200, SubCode: 8569, Message: "Action completed, speech was recognized."}
+	resultInitialSilence    = resultInformation{Code: 400, SubCode: 8510, Message: "Action failed, initial silence timeout reached."}
+	resultInterDigit        = resultInformation{Code: 400, SubCode: 8532, Message: "Action failed, inter-digit silence timeout reached."}
+	resultPromptFailed      = resultInformation{Code: 500, SubCode: 8511, Message: "Action failed, encountered failure while trying to play the prompt."}
+	resultNoOptionMatched   = resultInformation{Code: 400, SubCode: 8547, Message: "Action failed, recognized phrase does not match a valid option."}
+	resultIncorrectTone     = resultInformation{Code: 500, SubCode: 8534, Message: "Action failed, incorrect tone entered."}
 )
 
 // callEnded is the result of a CallDisconnected of the 5xxx (the
@@ -70,13 +100,22 @@ func callEnded(subCode int, text string) resultInformation {
 // the order the live service writes them. Pointers mark fields an event type
 // may lack entirely; an empty roster still encodes as [].
 type eventData struct {
-	Participants      *[]callParticipant `json:"participants,omitempty"`
-	SequenceNumber    *int32             `json:"sequenceNumber,omitempty"`
-	Participant       *identifierModel   `json:"participant,omitempty"`
-	TransferTarget    *identifierModel   `json:"transferTarget,omitempty"`
-	Transferee        *identifierModel   `json:"transferee,omitempty"`
-	InvitationID      string             `json:"invitationId,omitempty"`
-	FromCall          string             `json:"fromCall,omitempty"`
+	Participants   *[]callParticipant `json:"participants,omitempty"`
+	SequenceNumber *int32             `json:"sequenceNumber,omitempty"`
+	Participant    *identifierModel   `json:"participant,omitempty"`
+	TransferTarget *identifierModel   `json:"transferTarget,omitempty"`
+	Transferee     *identifierModel   `json:"transferee,omitempty"`
+	InvitationID   string             `json:"invitationId,omitempty"`
+	FromCall       string             `json:"fromCall,omitempty"`
+	// Media events.
+	FailedPlaySourceIndex *int32        `json:"failedPlaySourceIndex,omitempty"`
+	RecognitionType       string        `json:"recognitionType,omitempty"`
+	DtmfResult            *dtmfResult   `json:"dtmfResult,omitempty"`
+	ChoiceResult          *choiceResult `json:"choiceResult,omitempty"`
+	SpeechResult          *speechResult `json:"speechResult,omitempty"`
+	SequenceID            *int32        `json:"sequenceId,omitempty"`
+	Tone                  string        `json:"tone,omitempty"`
+
 	OperationContext  string             `json:"operationContext,omitempty"`
 	ResultInformation *resultInformation `json:"resultInformation,omitempty"`
 	Version           string             `json:"version"`

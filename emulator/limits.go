@@ -54,4 +54,34 @@ const (
 	// maxInvitationTimeout is the API's upper bound of
 	// invitationTimeoutInSeconds.
 	maxInvitationTimeout = 180
+
+	// Media. maxPlaySources bounds playSources and playPrompts; a play source's file
+	// uri is at most maxURIBytes, its text maxTextRunes (the documented limit of
+	// text-to-speech prompts), its SSML maxSSMLRunes, and its voice name, custom voice
+	// endpoint and cache ID maxMediaIDBytes; locales (sourceLocale, speechLanguage,
+	// transcription locale) are at most maxLocaleBytes.
+	maxPlaySources  = 10
+	maxURIBytes     = 2048
+	maxTextRunes    = 4000
+	maxSSMLRunes    = 16384
+	maxMediaIDBytes = 256
+	maxLocaleBytes  = 35
+	// Recognize: initialSilenceTimeoutInSeconds 0 to 300 and interToneTimeoutInSeconds 1
+	// to 60 (the API's ranges), maxTonesToCollect 1 to maxTonesToCollect, at most
+	// maxChoices choices of at most maxPhrases phrases of maxPhraseRunes, labels of
+	// maxPhraseRunes, endSilenceTimeoutInMs 1 to maxEndSilenceMs.
+	maxInitialSilenceSeconds = 300
+	maxInterToneSeconds      = 60
+	maxTonesToCollect        = 100
+	maxChoices               = 20
+	maxPhrases               = 20
+	maxPhraseRunes           = 256
+	maxEndSilenceMs          = 60000
+	// maxSendTones bounds the tones of one sendDtmfTones; maxDtmfAlphabet is the number
+	// of tones there are (a stopTones list repeats none).
+	maxSendTones    = 18
+	maxDtmfAlphabet = 16
+
+	// Control API: the tones one sendTones presses, and the text one say says.
+	maxControlTones = 100
 )

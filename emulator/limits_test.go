@@ -42,6 +42,23 @@ func TestBounds(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) } // two bytes, one code point
 	longURI := cb + "?q=" + strings.Repeat("a", maxCallbackURIBytes)
 	createPath, addPath := "/calling/callConnections", "/calling/callConnections/"+id+"/participants:add"
+	playPath, recognizePath := "/calling/callConnections/"+id+":play", "/calling/callConnections/"+id+":recognize"
+	play := func(sources []any) map[string]any { return map[string]any{"playSources": sources, "playTo": []any{}} }
+	sources := func(n int) []any {
+		out := make([]any, n)
+		for i := range out {
+			out[i] = fileSrc("https://media.example/a.wav")
+		}
+		return out
+	}
+	recognize := func(options map[string]any) map[string]any {
+		options["targetParticipant"] = kindless(acsUser(user("x")))
+		return map[string]any{"recognizeInputType": "dtmf", "recognizeOptions": options}
+	}
+	var manyChoices []any
+	for i := range maxChoices + 1 {
+		manyChoices = append(manyChoices, map[string]any{"label": fmt.Sprint(i), "phrases": []string{fmt.Sprint(i)}})
+	}
 	cases := []struct {
 		name, path string
 		body       any
@@ -73,6 +90,20 @@ func TestBounds(t *testing.T) {
 		{"group call ID that is no UUID", "/calling/callConnections:connect", map[string]any{"callLocator": map[string]any{"kind": "groupCallLocator", "groupCallId": "group-1"}, "callbackUri": cb}, "callLocator.groupCallId"},
 		{"room ID over 256 bytes", "/calling/callConnections:connect", map[string]any{"callLocator": map[string]any{"kind": "roomCallLocator", "roomId": strings.Repeat("1", maxRoomIDBytes+1)}, "callbackUri": cb}, "callLocator.roomId"},
 		{"server call ID over 2048 bytes", "/calling/callConnections:connect", map[string]any{"callLocator": map[string]any{"kind": "serverCallLocator", "serverCallId": strings.Repeat("a", maxServerCallIDBytes+1)}, "callbackUri": cb}, "callLocator.serverCallId"},
+		{"11 play sources", playPath, play(sources(maxPlaySources + 1)), "playSources"},
+		{"no play sources", playPath, play(nil), "playSources"},
+		{"text of 4001 characters", playPath, play([]any{textSrc(long(maxTextRunes + 1))}), "playSources[0].text.text"},
+		{"SSML of 16385 characters", playPath, play([]any{map[string]any{"kind": "ssml", "ssml": map[string]any{"ssmlText": long(maxSSMLRunes + 1)}}}), "playSources[0].ssml.ssmlText"},
+		{"file URI over 2048 bytes", playPath, play([]any{fileSrc("https://media.example/" + strings.Repeat("a", maxURIBytes) + ".wav")}), "playSources[0].file.uri"},
+		{"voice name over 256 bytes", playPath, play([]any{map[string]any{"kind": "text", "text": map[string]any{"text": "hi", "voiceName": strings.Repeat("v", maxMediaIDBytes+1)}}}), "playSources[0].text.voiceName"},
+		{"101 play targets", playPath, map[string]any{"playSources": sources(1), "playTo": targetsOf(maxCallParticipants + 1)}, "playTo"},
+		{"19 tones to send", "/calling/callConnections/" + id + ":sendDtmfTones", map[string]any{"tones": strings.Split(strings.Repeat("one,", maxSendTones)+"one", ","), "targetParticipant": acsUser(user("x"))}, "tones"},
+		{"initial silence of 301 s", recognizePath, recognize(map[string]any{"initialSilenceTimeoutInSeconds": maxInitialSilenceSeconds + 1}), "recognizeOptions.initialSilenceTimeoutInSeconds"},
+		{"inter-tone timeout of 0 s", recognizePath, recognize(map[string]any{"dtmfOptions": map[string]any{"interToneTimeoutInSeconds": 0}}), "recognizeOptions.dtmfOptions.interToneTimeoutInSeconds"},
+		{"101 tones to collect", recognizePath, recognize(map[string]any{"dtmfOptions": map[string]any{"maxTonesToCollect": maxTonesToCollect + 1}}), "recognizeOptions.dtmfOptions.maxTonesToCollect"},
+		{"21 choices", recognizePath, recognize(map[string]any{"choices": manyChoices}), "recognizeOptions.choices"},
+		{"speech language over 35 bytes", recognizePath, recognize(map[string]any{"speechLanguage": strings.Repeat("e", maxLocaleBytes+1)}), "recognizeOptions.speechLanguage"},
+		{"transcription locale over 35 bytes", createPath, create(map[string]any{"transcriptionOptions": map[string]any{"transportType": "websocket", "locale": strings.Repeat("e", maxLocaleBytes+1)}}), "transcriptionOptions.locale"},
 	}
 	before := env.callCount()
 	for _, tc := range cases {

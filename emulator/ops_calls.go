@@ -26,6 +26,11 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 			self = id
 		}
 	}
+	bad.setupOptions(req.CallIntelligenceOptions, req.MediaStreamingOptions, req.TranscriptionOptions)
+	if a := req.TeamsAppSource; a != nil {
+		// Accepted and checked; the simulated call is the same with it.
+		bad.id("teamsAppSource.appId", "AppId", a.AppID, maxIdentifierBytes, true)
+	}
 	forbidden := e.checkCallerID(&bad, req.SourceCallerIDNumber)
 	if req.SourceCallerIDNumber == nil && slices.ContainsFunc(targets, identifierModel.isPhone) {
 		bad.add("sourceCallerIdNumber", "SourceCallerIdNumber is required to call a phone number.")
@@ -39,6 +44,7 @@ func (e *Emulator) createCall(rc *restCall) (int, any, *apiError) {
 	v := e.newConversationLocked()
 	c := e.newConnLocked(v, originCreate, req.CallbackURI, rc.apiVersion)
 	c.operationContext = req.OperationContext
+	c.setUpMedia(req.CallIntelligenceOptions, req.MediaStreamingOptions, req.TranscriptionOptions)
 	c.self = self
 	c.source = &self
 	c.targets = targets
@@ -94,6 +100,7 @@ func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	bad.incomingCallContext(req.IncomingCallContext)
 	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
 	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
+	bad.setupOptions(req.CallIntelligenceOptions, req.MediaStreamingOptions, req.TranscriptionOptions)
 	answeredBy := e.appIdentity
 	if req.AnsweredBy != nil {
 		if id, ok := bad.acsUser("answeredBy.id", req.AnsweredBy); ok {
@@ -117,6 +124,7 @@ func (e *Emulator) answerCall(rc *restCall) (int, any, *apiError) {
 	v := in.conv
 	c := e.newConnLocked(v, originAnswer, req.CallbackURI, rc.apiVersion)
 	c.operationContext = req.OperationContext
+	c.setUpMedia(req.CallIntelligenceOptions, req.MediaStreamingOptions, req.TranscriptionOptions)
 	c.self = in.to
 	from := in.from
 	c.source = &from
@@ -278,6 +286,7 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	bad.callbackURI("callbackUri", "CallbackUri", req.CallbackURI, true, e.cfg.AllowInsecureCallbacks)
 	bad.text("operationContext", "OperationContext", req.OperationContext, maxOperationContextRunes)
 	kind, id := bad.locator(req.CallLocator)
+	bad.setupOptions(req.CallIntelligenceOptions, req.MediaStreamingOptions, req.TranscriptionOptions)
 	if aerr := bad.err(); aerr != nil {
 		return 0, nil, aerr
 	}
@@ -327,6 +336,7 @@ func (e *Emulator) connectCall(rc *restCall) (int, any, *apiError) {
 	}
 	c := e.newConnLocked(v, originConnect, req.CallbackURI, rc.apiVersion)
 	c.operationContext = req.OperationContext
+	c.setUpMedia(req.CallIntelligenceOptions, req.MediaStreamingOptions, req.TranscriptionOptions)
 	c.self = e.appIdentity
 	props := c.properties()
 	if failure != nil {

@@ -106,7 +106,7 @@ func (e *Emulator) route(r *http.Request) (restHandler, string, string, *apiErro
 	method := r.Method
 	notAllowed := &apiError{status: http.StatusMethodNotAllowed, code: "MethodNotAllowed", message: "The requested method is not allowed on this resource."}
 	notFound := &apiError{status: http.StatusNotFound, code: "NotFound", message: "The requested resource was not found."}
-	notSupported := &apiError{status: http.StatusMethodNotAllowed, code: subNotImplemented, message: "Functionality not supported at this time: the emulator implements call control, not media or recording."}
+	notSupported := &apiError{status: http.StatusMethodNotAllowed, code: subNotImplemented, message: "Functionality not supported at this time: the emulator does not simulate media streaming, transcription or recording."}
 	post := func(h restHandler, callID, rawID string) (restHandler, string, string, *apiError) {
 		if method != http.MethodPost {
 			return nil, "", "", notAllowed
@@ -150,6 +150,22 @@ func (e *Emulator) route(r *http.Request) (restHandler, string, string, *apiErro
 			return post(e.terminate, id, "")
 		case "transferToParticipant":
 			return post(e.transfer, id, "")
+		case "play":
+			return post(e.play, id, "")
+		case "recognize":
+			return post(e.recognize, id, "")
+		case "cancelAllMediaOperations":
+			return post(e.cancelAllMediaOperations, id, "")
+		case "startContinuousDtmfRecognition":
+			return post(e.continuousDtmf(true), id, "")
+		case "stopContinuousDtmfRecognition":
+			return post(e.continuousDtmf(false), id, "")
+		case "sendDtmfTones":
+			return post(e.sendDtmfTones, id, "")
+		case "hold":
+			return post(e.hold, id, "")
+		case "unhold":
+			return post(e.unhold, id, "")
 		default:
 			return nil, "", "", notSupported
 		}

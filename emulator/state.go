@@ -131,6 +131,13 @@ type callConn struct {
 	answeredBy        *communicationUserModel
 	answeredFor       *phoneNumberModel
 
+	// The media options of call set-up: the Azure AI services endpoint ("" for none: no
+	// text-to-speech or speech recognition) and the subscriptions the options asked for.
+	cognitive        string
+	streamingSub     *mediaStreamingSubscription
+	transcriptionSub *transcriptionSubscription
+	media            mediaState
+
 	seq           int32                  // ParticipantsUpdated sequence number
 	createInvites []*invitation          // create call targets still relevant
 	adds          map[string]*invitation // add participant invitations by invitationId
@@ -179,7 +186,28 @@ func (c *callConn) properties() callConnectionProperties {
 		Source:               c.source,
 		CorrelationID:        c.conv.correlationID,
 		AnsweredBy:           c.answeredBy,
+		MediaStreaming:       c.streamingSub,
+		Transcription:        c.transcriptionSub,
 		AnsweredFor:          c.answeredFor,
+	}
+}
+
+// setUpMedia keeps the media options a call was set up with. The emulator does not stream
+// media or transcribe (issue 13): a subscription the options ask for is reported inactive,
+// with what it would deliver.
+func (c *callConn) setUpMedia(ci *callIntelligenceOptions, ms *mediaStreamingOptions, tr *transcriptionOptions) {
+	if ci != nil {
+		c.cognitive = ci.CognitiveServicesEndpoint
+	}
+	if ms != nil {
+		c.streamingSub = &mediaStreamingSubscription{ID: newUUID(), State: "inactive", SubscribedContentTypes: []string{"audio"}}
+	}
+	if tr != nil {
+		types := []string{"final"}
+		if tr.EnableIntermediateResults != nil && *tr.EnableIntermediateResults {
+			types = append(types, "intermediate")
+		}
+		c.transcriptionSub = &transcriptionSubscription{ID: newUUID(), State: "inactive", SubscribedResultTypes: types, Locale: tr.Locale}
 	}
 }
 

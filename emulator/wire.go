@@ -14,19 +14,26 @@ type customCallingContext struct {
 }
 
 type createCallRequest struct {
-	Targets              []identifierModel       `json:"targets"`
-	SourceCallerIDNumber *phoneNumberModel       `json:"sourceCallerIdNumber,omitempty"`
-	SourceDisplayName    string                  `json:"sourceDisplayName,omitempty"`
-	Source               *communicationUserModel `json:"source,omitempty"`
-	OperationContext     string                  `json:"operationContext,omitempty"`
-	CallbackURI          string                  `json:"callbackUri"`
+	Targets                 []identifierModel        `json:"targets"`
+	SourceCallerIDNumber    *phoneNumberModel        `json:"sourceCallerIdNumber,omitempty"`
+	SourceDisplayName       string                   `json:"sourceDisplayName,omitempty"`
+	Source                  *communicationUserModel  `json:"source,omitempty"`
+	OperationContext        string                   `json:"operationContext,omitempty"`
+	CallbackURI             string                   `json:"callbackUri"`
+	CallIntelligenceOptions *callIntelligenceOptions `json:"callIntelligenceOptions,omitempty"`
+	MediaStreamingOptions   *mediaStreamingOptions   `json:"mediaStreamingOptions,omitempty"`
+	TranscriptionOptions    *transcriptionOptions    `json:"transcriptionOptions,omitempty"`
+	TeamsAppSource          *teamsAppModel           `json:"teamsAppSource,omitempty"`
 }
 
 type answerCallRequest struct {
-	IncomingCallContext string                  `json:"incomingCallContext"`
-	CallbackURI         string                  `json:"callbackUri"`
-	OperationContext    string                  `json:"operationContext,omitempty"`
-	AnsweredBy          *communicationUserModel `json:"answeredBy,omitempty"`
+	IncomingCallContext     string                   `json:"incomingCallContext"`
+	CallbackURI             string                   `json:"callbackUri"`
+	OperationContext        string                   `json:"operationContext,omitempty"`
+	CallIntelligenceOptions *callIntelligenceOptions `json:"callIntelligenceOptions,omitempty"`
+	AnsweredBy              *communicationUserModel  `json:"answeredBy,omitempty"`
+	MediaStreamingOptions   *mediaStreamingOptions   `json:"mediaStreamingOptions,omitempty"`
+	TranscriptionOptions    *transcriptionOptions    `json:"transcriptionOptions,omitempty"`
 }
 
 type redirectCallRequest struct {
@@ -47,9 +54,12 @@ type callLocator struct {
 }
 
 type connectRequest struct {
-	CallLocator      *callLocator `json:"callLocator"`
-	CallbackURI      string       `json:"callbackUri"`
-	OperationContext string       `json:"operationContext,omitempty"`
+	CallLocator             *callLocator             `json:"callLocator"`
+	CallbackURI             string                   `json:"callbackUri"`
+	OperationContext        string                   `json:"operationContext,omitempty"`
+	CallIntelligenceOptions *callIntelligenceOptions `json:"callIntelligenceOptions,omitempty"`
+	MediaStreamingOptions   *mediaStreamingOptions   `json:"mediaStreamingOptions,omitempty"`
+	TranscriptionOptions    *transcriptionOptions    `json:"transcriptionOptions,omitempty"`
 }
 
 type transferToParticipantRequest struct {
@@ -98,17 +108,19 @@ type moveParticipantsRequest struct {
 // callConnectionProperties is CallConnectionProperties, the body of create
 // (201), answer, connect and get (200).
 type callConnectionProperties struct {
-	CallConnectionID     string                  `json:"callConnectionId"`
-	ServerCallID         string                  `json:"serverCallId,omitempty"`
-	Targets              []identifierModel       `json:"targets"`
-	CallConnectionState  string                  `json:"callConnectionState"`
-	CallbackURI          string                  `json:"callbackUri,omitempty"`
-	SourceCallerIDNumber *phoneNumberModel       `json:"sourceCallerIdNumber,omitempty"`
-	SourceDisplayName    *string                 `json:"sourceDisplayName,omitempty"`
-	Source               *identifierModel        `json:"source,omitempty"`
-	CorrelationID        string                  `json:"correlationId,omitempty"`
-	AnsweredBy           *communicationUserModel `json:"answeredBy,omitempty"`
-	AnsweredFor          *phoneNumberModel       `json:"answeredFor,omitempty"`
+	CallConnectionID     string                      `json:"callConnectionId"`
+	ServerCallID         string                      `json:"serverCallId,omitempty"`
+	Targets              []identifierModel           `json:"targets"`
+	CallConnectionState  string                      `json:"callConnectionState"`
+	CallbackURI          string                      `json:"callbackUri,omitempty"`
+	SourceCallerIDNumber *phoneNumberModel           `json:"sourceCallerIdNumber,omitempty"`
+	SourceDisplayName    *string                     `json:"sourceDisplayName,omitempty"`
+	Source               *identifierModel            `json:"source,omitempty"`
+	CorrelationID        string                      `json:"correlationId,omitempty"`
+	AnsweredBy           *communicationUserModel     `json:"answeredBy,omitempty"`
+	MediaStreaming       *mediaStreamingSubscription `json:"mediaStreamingSubscription,omitempty"`
+	Transcription        *transcriptionSubscription  `json:"transcriptionSubscription,omitempty"`
+	AnsweredFor          *phoneNumberModel           `json:"answeredFor,omitempty"`
 }
 
 // callParticipant is CallParticipant.

@@ -25,6 +25,7 @@ func TestReplaySDKRequests(t *testing.T) {
 	call := env.connectedCall(user("p"), nil)
 	victim := env.connectedCall(user("q"), nil)
 
+	var fromCall string // the moveParticipants vectors' "conn-from"
 	replay := func(name, callID, incomingContext string, want int) {
 		t.Helper()
 		w, ok := wire[name]
@@ -39,6 +40,7 @@ func TestReplaySDKRequests(t *testing.T) {
 		body = strings.ReplaceAll(body, "https://app.example/events", env.recv.url("/cb"))
 		body = strings.ReplaceAll(body, "https://other.example/cb", env.recv.url("/op"))
 		body = strings.ReplaceAll(body, "<incoming-call-context>", incomingContext)
+		body = strings.ReplaceAll(body, `"conn-from"`, `"`+fromCall+`"`)
 		var raw any
 		if body != "" {
 			raw = []byte(body)
@@ -77,6 +79,44 @@ func TestReplaySDKRequests(t *testing.T) {
 	replay("transferCallToParticipant-pstn", id, "", http.StatusNotFound)
 	replay("hangUp", id, "", http.StatusNoContent)
 	replay("hangUp-forEveryone", victim.CallConnectionID, "", http.StatusNoContent)
+
+	// Media, on a call set up with Cognitive Services whose participants are the vectors'
+	// targets (8:acs:target, +16041234567); set-up with media options.
+	media := env.connectedCall(user("target"), withCognitive).CallConnectionID
+	env.mustDo(http.StatusAccepted, http.MethodPost, "/calling/callConnections/"+media+"/participants:add",
+		map[string]any{"participantToAdd": phone("+16041234567"), "sourceCallerIdNumber": map[string]any{"value": testCallerIDs[0]}}, nil)
+	env.recv.waitFor(media, "the phone joins", func(evs []received) bool {
+		return evs[len(evs)-1].kind() == evParticipantsUpdated && len(participantIDs(t, evs[len(evs)-1])) == 3
+	})
+	for _, name := range []string{"play-file-all", "play-file-participant", "play-multi-all", "play-ssml-all", "play-ssml-participant",
+		"play-text-all", "play-text-participant", "play-file-all-loop-interrupt", "recognize-dtmf", "recognize-dtmf-defaults",
+		"recognize-speech", "recognize-speechOrDtmf", "recognize-choices", "sendDtmfTones"} {
+		replay(name, media, "", http.StatusAccepted)
+	}
+	for _, name := range []string{"startContinuousDtmfRecognition", "stopContinuousDtmfRecognition", "hold", "hold-music", "hold-text", "unhold"} {
+		replay(name, media, "", http.StatusOK)
+	}
+	replay("cancelAllMediaOperations", media, "", http.StatusAccepted)
+	for _, name := range []string{"createCall-streaming", "createCall-pstn-streaming-minimal", "createCall-teamsAppSource"} {
+		replay(name, "", "", http.StatusCreated)
+	}
+	replay("connectCall-streaming", "", "", http.StatusOK)
+	res := env.raise(IncomingCallRequest{From: user("caller"), To: user("me")})
+	replay("answerCall-streaming", "", res.IncomingCallContext, http.StatusOK)
+	// Move the media call's participants into another call.
+	fromCall = media
+	here := env.connectedCall(user("mover-host"), nil).CallConnectionID
+	replay("moveParticipants", here, "", http.StatusAccepted)
+	env.recv.waitFor(here, "two moves", func(evs []received) bool {
+		n := 0
+		for _, e := range evs {
+			if e.kind() == evMoveParticipantSucceeded {
+				n++
+			}
+		}
+		return n == 2
+	})
+	replay("moveParticipants-default", here, "", http.StatusNotFound) // the media call ended with its move
 
 	for name, want := range map[string]int{
 		"answerCall": http.StatusOK, "rejectCall-default": http.StatusNoContent, "rejectCall-busy": http.StatusNoContent,

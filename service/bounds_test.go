@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,7 +59,7 @@ func TestEveryRequestFieldIsBounded(t *testing.T) {
 			}
 		}
 	}
-	for _, svc := range []string{"callgate.v1.CallService", "callgate.v1.ParticipantService"} {
+	for _, svc := range []string{"callgate.v1.CallService", "callgate.v1.ParticipantService", "callgate.v1.MediaService"} {
 		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
 		if err != nil {
 			t.Fatal(err)
@@ -126,6 +127,37 @@ func TestOverTheBoundsIsRefusedBeforeACS(t *testing.T) {
 			_, err := s.Calls.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: long(257)})
 			return err
 		}, "call_connection_id"},
+		{"11 play sources", func() error {
+			_, err := s.Media.Play(ctx, &callgatev1.PlayRequest{CallConnectionId: "c", PlaySources: fileSources(11)})
+			return err
+		}, "play_sources"},
+		{"text of 4001 characters", func() error {
+			_, err := s.Media.Play(ctx, &callgatev1.PlayRequest{CallConnectionId: "c", PlaySources: []*callgatev1.PlaySource{textSource(long(4001))}})
+			return err
+		}, "play_sources[0].text.text"},
+		{"SSML of 16385 characters", func() error {
+			_, err := s.Media.Hold(ctx, &callgatev1.HoldRequest{CallConnectionId: "c", TargetParticipant: targets(1)[0],
+				PlaySource: &callgatev1.PlaySource{Source: &callgatev1.PlaySource_Ssml{Ssml: &callgatev1.SsmlSource{SsmlText: long(16385)}}}})
+			return err
+		}, "play_source.ssml.ssml_text"},
+		{"19 tones", func() error {
+			_, err := s.Media.SendDtmfTones(ctx, &callgatev1.SendDtmfTonesRequest{CallConnectionId: "c", TargetParticipant: targets(1)[0],
+				Tones: slices.Repeat([]callgatev1.DtmfTone{callgatev1.DtmfTone_DTMF_TONE_ONE}, 19)})
+			return err
+		}, "tones"},
+		{"21 choices", func() error {
+			choices := make([]*callgatev1.RecognitionChoice, 21)
+			for i := range choices {
+				choices[i] = &callgatev1.RecognitionChoice{Label: fmt.Sprint(i), Phrases: []string{fmt.Sprint(i)}}
+			}
+			_, err := s.Media.Recognize(ctx, &callgatev1.RecognizeRequest{CallConnectionId: "c", TargetParticipant: targets(1)[0],
+				InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_CHOICES, Choices: choices})
+			return err
+		}, "choices"},
+		{"101 participants to move", func() error {
+			_, err := s.Participants.MoveParticipants(ctx, &callgatev1.MoveParticipantsRequest{CallConnectionId: "c", FromCall: "d", TargetParticipants: targets(101)})
+			return err
+		}, "target_participants"},
 		{"101 event types", func() error {
 			stream, err := s.Calls.WatchCall(ctx, &callgatev1.WatchCallRequest{CallConnectionId: "c", EventTypes: strings.Split(long(101), "")})
 			if err != nil {

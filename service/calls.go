@@ -42,6 +42,9 @@ var createCall = unary[*callgatev1.CreateCallRequest, *callgatev1.CreateCallResp
 		if callsPhone && up.SourceCallerIDNumber == nil {
 			v.add("source_caller_id_number", "required to call a phone number: a number of the ACS resource")
 		}
+		media := v.setupOptions(req.GetCallIntelligenceOptions(), req.GetMediaStreamingOptions(), req.GetTranscriptionOptions())
+		up.CallIntelligenceOptions, up.MediaStreamingOptions, up.TranscriptionOptions = media.intelligence, media.streaming, media.transcription
+		up.TeamsAppSource = v.teamsAppSource(req.GetTeamsAppSource())
 		return up, outcomeCreate
 	},
 	call: (*acs.Client).CreateCall,
@@ -76,6 +79,8 @@ var connectCall = unary[*callgatev1.ConnectCallRequest, *callgatev1.ConnectCallR
 		case *callgatev1.ConnectCallRequest_RoomId:
 			up.CallLocator = acs.RoomCallLocator(l.RoomId)
 		}
+		media := v.setupOptions(req.GetCallIntelligenceOptions(), req.GetMediaStreamingOptions(), req.GetTranscriptionOptions())
+		up.CallIntelligenceOptions, up.MediaStreamingOptions, up.TranscriptionOptions = media.intelligence, media.streaming, media.transcription
 		return up, outcomeConnect
 	},
 	call: (*acs.Client).Connect,
@@ -166,6 +171,9 @@ func callToProto(p *acs.CallConnectionProperties) *callgatev1.Call {
 		SourceCallerIdNumber: acsproto.PhoneNumber(p.SourceCallerIDNumber),
 		SourceDisplayName:    p.SourceDisplayName,
 		AnsweredFor:          acsproto.PhoneNumber(p.AnsweredFor),
+
+		MediaStreamingSubscription: mediaStreamingSubscription(p.MediaStreamingSubscription),
+		TranscriptionSubscription:  transcriptionSubscription(p.TranscriptionSubscription),
 	}
 	if len(p.Targets) > 0 {
 		c.Targets = make([]*callgatev1.CommunicationIdentifier, len(p.Targets))

@@ -24,6 +24,8 @@ var answerCall = unary[*callgatev1.AnswerCallRequest, *callgatev1.AnswerCallResp
 			v.acsUserID("answered_by.id", by.GetId())
 			up.AnsweredBy = &acs.CommunicationUserModel{ID: by.GetId()}
 		}
+		media := v.setupOptions(req.GetCallIntelligenceOptions(), req.GetMediaStreamingOptions(), req.GetTranscriptionOptions())
+		up.CallIntelligenceOptions, up.MediaStreamingOptions, up.TranscriptionOptions = media.intelligence, media.streaming, media.transcription
 		return up, outcomeAnswer
 	},
 	call: (*acs.Client).AnswerCall,

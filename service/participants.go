@@ -165,3 +165,55 @@ var muteParticipant = unary[*callgatev1.MuteParticipantRequest, *callgatev1.Mute
 		return &callgatev1.MuteParticipantResponse{OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext)}
 	},
 }
+
+// MoveParticipants moves participants of another call of this application into this one.
+func (s *ParticipantServer) MoveParticipants(ctx context.Context, req *callgatev1.MoveParticipantsRequest) (*callgatev1.MoveParticipantsResponse, error) {
+	return moveParticipants.serve(ctx, s.core, req)
+}
+
+var moveParticipants = unary[*callgatev1.MoveParticipantsRequest, *callgatev1.MoveParticipantsResponse, *acs.MoveParticipantsRequest, *acs.MoveParticipantsResponse]{
+	build: func(_ *core, v *validator, req *callgatev1.MoveParticipantsRequest) (*acs.MoveParticipantsRequest, outcome) {
+		targets := req.GetTargetParticipants()
+		up := &acs.MoveParticipantsRequest{
+			CallConnectionID:     req.GetCallConnectionId(),
+			TargetParticipants:   make([]acs.Identifier, len(targets)),
+			FromCall:             req.GetFromCall(),
+			OperationContext:     v.operationContext(req.GetOperationContext()),
+			OperationCallbackURI: req.GetOperationCallbackUri(),
+			Repeatability:        acs.Repeatability{RequestID: req.GetRequestId()},
+		}
+		o := outcomeMove
+		o.operationContext = up.OperationContext
+		seen := make(map[string]int, len(targets))
+		for i, t := range targets {
+			id := v.identifier(elem("target_participants", i), t, existing)
+			up.TargetParticipants[i] = id
+			if id.RawID == "" {
+				continue
+			}
+			if j, ok := seen[id.RawID]; ok {
+				v.add(fieldIndex("target_participants", i), "repeats "+fieldIndex("target_participants", j))
+				continue
+			}
+			seen[id.RawID] = i
+			// ACS sends one outcome event per participant: the wait is for all of them.
+			o.each = append(o.each, id.RawID)
+		}
+		if req.GetFromCall() != "" && req.GetFromCall() == req.GetCallConnectionId() {
+			v.add("from_call", "is this call connection: participants move from another call")
+		}
+		v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
+		return up, o
+	},
+	call: (*acs.Client).MoveParticipants,
+	respond: func(up *acs.MoveParticipantsRequest, res *acs.MoveParticipantsResponse) *callgatev1.MoveParticipantsResponse {
+		out := &callgatev1.MoveParticipantsResponse{
+			OperationContext: firstNonEmpty(res.OperationContext, up.OperationContext),
+			FromCall:         firstNonEmpty(res.FromCall, up.FromCall),
+		}
+		for i := range res.Participants {
+			out.Participants = append(out.Participants, acsproto.Participant(&res.Participants[i]))
+		}
+		return out
+	},
+}

@@ -70,6 +70,7 @@ type Services struct {
 	core         *core
 	calls        *CallServer
 	participants *ParticipantServer
+	media        *MediaServer
 }
 
 // New builds the services.
@@ -108,13 +109,14 @@ func New(deps Deps) (*Services, error) {
 	if c.log == nil {
 		c.log = zap.NewNop()
 	}
-	return &Services{core: c, calls: &CallServer{core: c}, participants: &ParticipantServer{core: c}}, nil
+	return &Services{core: c, calls: &CallServer{core: c}, participants: &ParticipantServer{core: c}, media: &MediaServer{core: c}}, nil
 }
 
 // Register registers every service on s.
 func (s *Services) Register(r grpc.ServiceRegistrar) {
 	callgatev1.RegisterCallServiceServer(r, s.calls)
 	callgatev1.RegisterParticipantServiceServer(r, s.participants)
+	callgatev1.RegisterMediaServiceServer(r, s.media)
 }
 
 // RegisterREST registers every service's REST routes on mux, served by the gRPC server at conn.
@@ -122,12 +124,14 @@ func (s *Services) RegisterREST(ctx context.Context, mux *runtime.ServeMux, conn
 	return errors.Join(
 		callgatev1.RegisterCallServiceHandler(ctx, mux, conn),
 		callgatev1.RegisterParticipantServiceHandler(ctx, mux, conn),
+		callgatev1.RegisterMediaServiceHandler(ctx, mux, conn),
 	)
 }
 
 // Names are the full names of the services, for health checks.
 func (s *Services) Names() []string {
-	return []string{callgatev1.CallService_ServiceDesc.ServiceName, callgatev1.ParticipantService_ServiceDesc.ServiceName}
+	return []string{callgatev1.CallService_ServiceDesc.ServiceName, callgatev1.ParticipantService_ServiceDesc.ServiceName,
+		callgatev1.MediaService_ServiceDesc.ServiceName}
 }
 
 // Stop ends every open WatchCall and WatchIncomingCalls stream with UNAVAILABLE and its resume

@@ -43,6 +43,7 @@ import (
 type stack struct {
 	Calls        callgatev1.CallServiceClient
 	Participants callgatev1.ParticipantServiceClient
+	Media        callgatev1.MediaServiceClient
 	// RESTURL is the REST server's base URL (http://127.0.0.1:port); AdminURL the probes'.
 	RESTURL, AdminURL string
 	// GRPCAddr is the gRPC server's address.
@@ -244,6 +245,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	conn := dial(t, s.GRPCAddr)
 	s.Calls = callgatev1.NewCallServiceClient(conn)
 	s.Participants = callgatev1.NewParticipantServiceClient(conn)
+	s.Media = callgatev1.NewMediaServiceClient(conn)
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
@@ -63,6 +64,10 @@ func TestValidation(t *testing.T) {
 		return func() error { _, err := s.Participants.AddParticipant(ctx, r); return err }
 	}
 	targets := func(ids ...*callgatev1.CommunicationIdentifier) []*callgatev1.CommunicationIdentifier { return ids }
+	recognize := func(r *callgatev1.RecognizeRequest) func() error {
+		r.CallConnectionId, r.TargetParticipant = call, userID(user)
+		return func() error { _, err := s.Media.Recognize(ctx, r); return err }
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -210,6 +215,96 @@ func TestValidation(t *testing.T) {
 			_, err := s.Participants.MuteParticipant(ctx, &callgatev1.MuteParticipantRequest{RequestId: "1"})
 			return err
 		}, []string{"call_connection_id", "participant", "request_id"}},
+
+		// MoveParticipants
+		{"move: nothing", func() error {
+			_, err := s.Participants.MoveParticipants(ctx, &callgatev1.MoveParticipantsRequest{RequestId: "r"})
+			return err
+		}, []string{"call_connection_id", "target_participants", "from_call", "request_id"}},
+		{"move: malformed target, callback off loopback", func() error {
+			_, err := s.Participants.MoveParticipants(ctx, &callgatev1.MoveParticipantsRequest{CallConnectionId: call, FromCall: "other",
+				TargetParticipants: targets(userID(user), phoneID("0800")), OperationCallbackUri: "http://example.com/cb"})
+			return err
+		}, []string{"target_participants[1].phone_number.value", "operation_callback_uri"}},
+		{"move: wait with a callback elsewhere", func() error {
+			_, err := s.Participants.MoveParticipants(ctx, &callgatev1.MoveParticipantsRequest{CallConnectionId: call, FromCall: "other",
+				TargetParticipants: targets(userID(user)), OperationCallbackUri: "https://example.com/cb", Wait: tenSeconds})
+			return err
+		}, []string{"wait"}},
+
+		// Play
+		{"play: nothing", func() error { _, err := s.Media.Play(ctx, &callgatev1.PlayRequest{}); return err }, []string{"call_connection_id", "play_sources"}},
+		{"play: empty source, empty text, relative file", func() error {
+			_, err := s.Media.Play(ctx, &callgatev1.PlayRequest{CallConnectionId: call, PlaySources: []*callgatev1.PlaySource{
+				{}, {Source: &callgatev1.PlaySource_Text{Text: &callgatev1.TextSource{}}}, fileSource("/prompt.wav"), fileSource("ftp://media.example/a.wav"),
+			}})
+			return err
+		}, []string{"play_sources[0].source", "play_sources[1].text.text", "play_sources[2].file.uri", "play_sources[3].file.uri"}},
+		{"play: repeated and malformed targets, bad voice kind", func() error {
+			_, err := s.Media.Play(ctx, &callgatev1.PlayRequest{CallConnectionId: call,
+				PlaySources: []*callgatev1.PlaySource{{Source: &callgatev1.PlaySource_Text{Text: &callgatev1.TextSource{Text: "hi", VoiceKind: 7}}}},
+				PlayTo:      targets(userID(user), rawOnly(user), phoneID("123"))})
+			return err
+		}, []string{"play_sources[0].text.voice_kind", "play_to[1]", "play_to[2].phone_number.value"}},
+
+		// Recognize
+		{"recognize: nothing", func() error { _, err := s.Media.Recognize(ctx, &callgatev1.RecognizeRequest{}); return err }, []string{"call_connection_id", "input_type", "target_participant"}},
+		{"recognize: DTMF without its options", recognize(&callgatev1.RecognizeRequest{InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_DTMF}), []string{"dtmf_options"}},
+		{"recognize: DTMF with speech and choices", recognize(&callgatev1.RecognizeRequest{InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_DTMF,
+			DtmfOptions: &callgatev1.DtmfOptions{MaxTonesToCollect: 1}, SpeechOptions: &callgatev1.SpeechOptions{},
+			Choices: []*callgatev1.RecognitionChoice{{Label: "a", Phrases: []string{"a"}}}}), []string{"speech_options", "choices"}},
+		{"recognize: no tones to collect, timeouts out of range, unknown stop tone", recognize(&callgatev1.RecognizeRequest{InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_SPEECH_OR_DTMF,
+			InitialSilenceTimeoutSeconds: proto.Int32(301),
+			DtmfOptions:                  &callgatev1.DtmfOptions{InterToneTimeoutSeconds: proto.Int32(0), StopTones: []callgatev1.DtmfTone{0}},
+			SpeechOptions:                &callgatev1.SpeechOptions{EndSilenceTimeoutMs: proto.Int64(0)}}),
+			[]string{"initial_silence_timeout_seconds", "dtmf_options.max_tones_to_collect", "dtmf_options.inter_tone_timeout_seconds", "dtmf_options.stop_tones[0]", "speech_options.end_silence_timeout_ms"}},
+		{"recognize: speech with 21 s of initial silence", recognize(&callgatev1.RecognizeRequest{InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_SPEECH,
+			InitialSilenceTimeoutSeconds: proto.Int32(21)}), []string{"initial_silence_timeout_seconds"}},
+		{"recognize: choices without any", recognize(&callgatev1.RecognizeRequest{InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_CHOICES}), []string{"choices"}},
+		{"recognize: some choices without a tone, one without phrases", recognize(&callgatev1.RecognizeRequest{InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_CHOICES,
+			Choices: []*callgatev1.RecognitionChoice{{Label: "yes", Phrases: []string{"yes"}, Tone: callgatev1.DtmfTone_DTMF_TONE_ONE}, {Label: "no", Phrases: []string{"no"}}, {Label: "maybe"}}}),
+			[]string{"choices[1].tone", "choices[2].tone", "choices[2].phrases"}},
+		{"recognize: eleven prompts in all", recognize(&callgatev1.RecognizeRequest{InputType: callgatev1.RecognizeInputType_RECOGNIZE_INPUT_TYPE_DTMF,
+			DtmfOptions: &callgatev1.DtmfOptions{MaxTonesToCollect: 1}, PlayPrompt: fileSource("https://media.example/a.wav"), PlayPrompts: fileSources(10)}), []string{"play_prompts"}},
+
+		// Continuous DTMF, SendDtmfTones, Hold, Unhold, CancelAllMediaOperations
+		{"start continuous DTMF: nothing", func() error {
+			_, err := s.Media.StartContinuousDtmfRecognition(ctx, &callgatev1.StartContinuousDtmfRecognitionRequest{})
+			return err
+		}, []string{"call_connection_id", "target_participant"}},
+		{"stop continuous DTMF: malformed target", func() error {
+			_, err := s.Media.StopContinuousDtmfRecognition(ctx, &callgatev1.StopContinuousDtmfRecognitionRequest{CallConnectionId: call, TargetParticipant: rawOnly("+1647")})
+			return err
+		}, []string{"target_participant.raw_id"}},
+		{"send tones: none, bad request_id", func() error {
+			_, err := s.Media.SendDtmfTones(ctx, &callgatev1.SendDtmfTonesRequest{CallConnectionId: call, TargetParticipant: userID(user), RequestId: "x"})
+			return err
+		}, []string{"tones", "request_id"}},
+		{"send tones: an unspecified and an unknown tone", func() error {
+			_, err := s.Media.SendDtmfTones(ctx, &callgatev1.SendDtmfTonesRequest{CallConnectionId: call, TargetParticipant: userID(user), Tones: []callgatev1.DtmfTone{0, 99}})
+			return err
+		}, []string{"tones[0]", "tones[1]"}},
+		{"hold: no target, empty music", func() error {
+			_, err := s.Media.Hold(ctx, &callgatev1.HoldRequest{CallConnectionId: call, PlaySource: &callgatev1.PlaySource{}})
+			return err
+		}, []string{"target_participant", "play_source.source"}},
+		{"unhold: no target", func() error {
+			_, err := s.Media.Unhold(ctx, &callgatev1.UnholdRequest{CallConnectionId: call})
+			return err
+		}, []string{"target_participant"}},
+		{"cancel all media: no call connection", func() error {
+			_, err := s.Media.CancelAllMediaOperations(ctx, &callgatev1.CancelAllMediaOperationsRequest{})
+			return err
+		}, []string{"call_connection_id"}},
+
+		// Media options at set-up
+		{"create: media options malformed", create(&callgatev1.CreateCallRequest{Targets: targets(userID(user)),
+			CallIntelligenceOptions: &callgatev1.CallIntelligenceOptions{CognitiveServicesEndpoint: "http://cognitive.example/"},
+			MediaStreamingOptions:   &callgatev1.MediaStreamingOptions{TransportUrl: "https://media.example/stream"},
+			TranscriptionOptions:    &callgatev1.TranscriptionOptions{TransportUrl: "ws://media.example/t"},
+			TeamsAppSource:          &callgatev1.MicrosoftTeamsApp{}}),
+			[]string{"call_intelligence_options.cognitive_services_endpoint", "media_streaming_options.transport_url", "media_streaming_options.audio_channel",
+				"transcription_options.locale", "transcription_options.transport_url", "teams_app_source.app_id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := s.Upstream.count()

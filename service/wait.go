@@ -30,12 +30,31 @@ type outcome struct {
 	operationContext string
 	// invitationID, when set, must equal the event's invitation ID (cancel add).
 	invitationID string
+	// onHold, when set, is the raw ID of a participant being put on hold: ACS sends no event of
+	// its own for a hold that worked, so the success is the ParticipantsUpdated that shows the
+	// participant on hold (such an event has no operation context to match).
+	onHold string
+	// each, when set, are the raw IDs of participants that each get an outcome event (a move):
+	// the wait ends at the first failure, or when every one has its success.
+	each []string
 }
 
-// outcomeOf is the outcome reported by an event of success's type or of failure's: messages of
-// CallEvent's `event` oneof, so the compiler checks the names.
-func outcomeOf(success, failure proto.Message) outcome {
-	return outcome{success: []string{acsproto.EventType(success)}, failure: []string{acsproto.EventType(failure)}}
+// outcomeOf is the outcome reported by an event of success's type or of one of failures':
+// messages of CallEvent's `event` oneof, so the compiler checks the names.
+func outcomeOf(success proto.Message, failures ...proto.Message) outcome {
+	return outcome{}.or(success, failures...)
+}
+
+// or adds events that report the outcome too: the same events under the names of older
+// api-versions (SendDtmfCompleted for SendDtmfTonesCompleted), which a gateway set to such a
+// version receives.
+func (o outcome) or(success proto.Message, failures ...proto.Message) outcome {
+	o.success = append(slices.Clone(o.success), acsproto.EventType(success))
+	o.failure = slices.Clone(o.failure)
+	for _, f := range failures {
+		o.failure = append(o.failure, acsproto.EventType(f))
+	}
+	return o
 }
 
 // startsCall marks the outcome of an operation that starts a call connection.
@@ -43,17 +62,35 @@ func (o outcome) startsCall() outcome { o.newCall = true; return o }
 
 func (o outcome) none() bool { return len(o.success) == 0 }
 
-func (o outcome) matches(ev *callgatev1.CallEvent) bool {
-	if !slices.Contains(o.success, ev.GetType()) && !slices.Contains(o.failure, ev.GetType()) {
-		return false
+// classify says whether ev reports the operation's outcome and, if so, whether a success.
+func (o outcome) classify(ev *callgatev1.CallEvent) (isOutcome, success bool) {
+	success = slices.Contains(o.success, ev.GetType())
+	if !success && !slices.Contains(o.failure, ev.GetType()) {
+		return false, false
+	}
+	if o.onHold != "" && success {
+		held := showsOnHold(ev, o.onHold)
+		return held, held
 	}
 	if o.operationContext != "" && ev.GetOperationContext() != o.operationContext {
-		return false
+		return false, false
 	}
 	if o.invitationID != "" && invitationIDOf(ev) != o.invitationID {
-		return false
+		return false, false
 	}
-	return true
+	// An event of a success type can still report a failure: ACS's recognize event table lists
+	// RecognizeCompleted with 400/8532 (inter-digit timeout) and 400/8508 (cancelled).
+	return true, success && ev.GetResultInformation().GetCode() < 400
+}
+
+// showsOnHold reports whether ev, a ParticipantsUpdated, shows the participant on hold.
+func showsOnHold(ev *callgatev1.CallEvent, rawID string) bool {
+	for _, p := range ev.GetParticipantsUpdated().GetParticipants() {
+		if p.GetIdentifier().GetRawId() == rawID {
+			return p.GetIsOnHold()
+		}
+	}
+	return false
 }
 
 func (o outcome) names() string {
@@ -70,6 +107,18 @@ func invitationIDOf(ev *callgatev1.CallEvent) string {
 		return e.CancelAddParticipantSucceeded.GetInvitationId()
 	case *callgatev1.CallEvent_CancelAddParticipantFailed:
 		return e.CancelAddParticipantFailed.GetInvitationId()
+	}
+	return ""
+}
+
+// participantOf is the raw ID of the participant an outcome event is about, for outcomes that
+// wait for each participant.
+func participantOf(ev *callgatev1.CallEvent) string {
+	switch e := ev.GetEvent().(type) {
+	case *callgatev1.CallEvent_MoveParticipantSucceeded:
+		return e.MoveParticipantSucceeded.GetParticipant().GetRawId()
+	case *callgatev1.CallEvent_MoveParticipantFailed:
+		return e.MoveParticipantFailed.GetParticipant().GetRawId()
 	}
 	return ""
 }
@@ -136,6 +185,10 @@ func (p pendingWait) await(ctx context.Context, c *core, op done) (*callgatev1.C
 		return nil, unknown("SHUTTING_DOWN", "the operation was sent, but the gateway is shutting down: watch call %s for its outcome", callID)
 	}
 	defer c.open.remove(w)
+	pending := make(map[string]bool, len(o.each))
+	for _, id := range o.each {
+		pending[id] = true
+	}
 	for {
 		e, err := w.Next(ctx)
 		switch {
@@ -153,10 +206,16 @@ func (p pendingWait) await(ctx context.Context, c *core, op done) (*callgatev1.C
 			continue
 		}
 		ev.Sequence = e.Seq
+		isOutcome, success := o.classify(ev)
 		switch {
-		case o.matches(ev) && slices.Contains(o.success, ev.GetType()):
+		case isOutcome && success && len(pending) > 0:
+			delete(pending, participantOf(ev))
+			if len(pending) == 0 {
+				return ev, nil
+			}
+		case isOutcome && success:
 			return ev, nil
-		case o.matches(ev):
+		case isOutcome:
 			return nil, outcomeError(ev, shortType(ev.GetType()), op)
 		case ev.GetType() == callDisconnectedType:
 			return nil, outcomeError(ev, "the call ended before "+o.names(), op)
@@ -230,4 +289,11 @@ var (
 	outcomeAdd      = outcomeOf(&callgatev1.AddParticipantSucceeded{}, &callgatev1.AddParticipantFailed{})
 	outcomeCancel   = outcomeOf(&callgatev1.CancelAddParticipantSucceeded{}, &callgatev1.CancelAddParticipantFailed{})
 	outcomeRemove   = outcomeOf(&callgatev1.RemoveParticipantSucceeded{}, &callgatev1.RemoveParticipantFailed{})
+	outcomeMove     = outcomeOf(&callgatev1.MoveParticipantSucceeded{}, &callgatev1.MoveParticipantFailed{})
+	// A cancelled play or recognize ends its wait as a failure does: it will not complete.
+	outcomePlay      = outcomeOf(&callgatev1.PlayCompleted{}, &callgatev1.PlayFailed{}, &callgatev1.PlayCanceled{})
+	outcomeRecognize = outcomeOf(&callgatev1.RecognizeCompleted{}, &callgatev1.RecognizeFailed{}, &callgatev1.RecognizeCanceled{})
+	outcomeSendDtmf  = outcomeOf(&callgatev1.SendDtmfTonesCompleted{}, &callgatev1.SendDtmfTonesFailed{}).
+				or(&callgatev1.SendDtmfCompleted{}, &callgatev1.SendDtmfFailed{})
+	outcomeHold = outcomeOf(&callgatev1.ParticipantsUpdated{}, &callgatev1.HoldFailed{})
 )

@@ -1,5 +1,6 @@
 // Drives the callgate ACS emulator with the official Call Automation SDK
-// (@azure/communication-call-automation 1.6.0) over real HTTP. Every event the
+// (@azure/communication-call-automation 1.6.0) over real HTTP: every call-control
+// and media operation, and media options at call set-up. Every event the
 // emulator posts is parsed with the SDK's parseCallAutomationEvent. When the
 // SDK and the emulator disagree, the emulator is wrong.
 //
@@ -507,6 +508,170 @@ test("transfer: accepted, then refused", async () => {
   assert.equal((await b.conn.getCallConnectionProperties()).callConnectionState, "connected");
   await b.conn.hangUp(true);
   await waitKind(b.id, "CallDisconnected");
+});
+
+// waitOp waits for the call's event of kind with the operation context.
+function waitOp(callConnectionId, kind, operationContext) {
+  return waitKind(callConnectionId, kind, (e) => e.operationContext === operationContext);
+}
+
+const cognitive = { cognitiveServicesEndpoint: "https://ai.example.cognitiveservices.azure.com/" };
+const file = (url) => ({ kind: "fileSource", url });
+const text = (t) => ({ kind: "textSource", text: t, voiceName: "en-US-JennyNeural" });
+
+test("media options at call set-up: create, answer, connect", async () => {
+  const streaming = { transportType: "websocket", transportUrl: "wss://127.0.0.1/media", audioChannelType: "mixed", contentType: "audio", startMediaStreaming: false };
+  const transcription = { transportType: "websocket", transportUrl: "wss://127.0.0.1/transcription", locale: "en-US", startTranscription: false, enableIntermediateResults: true };
+  const res = await client.createCall({ targetParticipant: acs(user("sdk-streamed")) }, cb(), {
+    callIntelligenceOptions: cognitive, mediaStreamingOptions: streaming, transcriptionOptions: transcription,
+  });
+  const props = res.callConnectionProperties;
+  assert.equal(props.mediaStreamingSubscription.state, "inactive");
+  assert.deepEqual(props.mediaStreamingSubscription.subscribedContentTypes, ["audio"]);
+  // The SDK names subscribedResultTypes subscribedResultStates.
+  assert.deepEqual(props.transcriptionSubscription.subscribedResultStates, ["final", "intermediate"]);
+  await waitKinds(props.callConnectionId, "CallConnected", "ParticipantsUpdated");
+  await res.callConnection.hangUp(true);
+
+  const inc = await incomingCall("4:+14255550100", user("sdk-ivr"));
+  const answered = await client.answerCall(inc.context, cb(), { callIntelligenceOptions: cognitive, transcriptionOptions: transcription });
+  assert.equal(answered.callConnectionProperties.transcriptionSubscription.locale, "en-US");
+  await waitKinds(answered.callConnectionProperties.callConnectionId, "CallConnected", "ParticipantsUpdated");
+  await answered.callConnection.hangUp(true);
+
+  const connected = await client.connectCall({ kind: "roomCallLocator", id: "99411735203453343" }, cb(), { mediaStreamingOptions: streaming });
+  assert.equal(connected.callConnectionProperties.mediaStreamingSubscription.state, "inactive");
+  await waitKinds(connected.callConnectionProperties.callConnectionId, "CallConnected", "ParticipantsUpdated");
+  await connected.callConnection.hangUp(false);
+
+  await expectRestError(
+    client.createCall({ targetParticipant: acs(user("x")) }, cb(), {
+      mediaStreamingOptions: { ...streaming, transportUrl: "https://127.0.0.1/media" },
+    }),
+    400,
+    "8523",
+  );
+});
+
+test("media: play, cancel, recognize, continuous DTMF, send tones, hold", async () => {
+  const target = user("sdk-media");
+  const res = await client.createCall({ targetParticipant: acs(target) }, cb(), { callIntelligenceOptions: cognitive });
+  const id = res.callConnectionProperties.callConnectionId;
+  await waitKinds(id, "CallConnected", "ParticipantsUpdated");
+  const media = res.callConnection.getCallMedia();
+  let r = await control("PUT", "/emulator/v1/files", { url: "https://media.example/short.wav", duration: "50ms" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  r = await control("PUT", "/emulator/v1/files", { url: "https://media.example/long.wav", duration: "1m" });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+
+  // Play to everyone, to one participant, a file it cannot play, a loop until cancelled.
+  await media.playToAll([file("https://media.example/short.wav")], { operationContext: "play-all" });
+  await waitOp(id, "PlayStarted", "play-all");
+  const done = await waitOp(id, "PlayCompleted", "play-all");
+  assert.equal(done.resultInformation.code, 200);
+  await media.play([text("Hello")], [acs(target)], { operationContext: "play-one" });
+  await waitOp(id, "PlayCompleted", "play-one");
+  await media.playToAll([file("https://media.example/short.wav"), file("https://media.example/notes.txt")], { operationContext: "bad" });
+  const failed = await waitOp(id, "PlayFailed", "bad");
+  assert.equal(failed.resultInformation.subCode, 8535);
+  assert.equal(failed.failedPlaySourceIndex, 1);
+  await media.playToAll([file("https://media.example/short.wav")], { loop: true, operationContext: "loop" });
+  await waitOp(id, "PlayStarted", "loop");
+  await media.cancelAllOperations();
+  const canceled = await waitOp(id, "PlayCanceled", "loop");
+  assert.equal(canceled.resultInformation.subCode, 8508);
+
+  // Recognize: keys pressed through the control API, scripted speech and choice, silence,
+  // cancel.
+  const press = (tones) =>
+    control("POST", `/emulator/v1/calls/${id}/participants/${encodeURIComponent(target)}/sendTones`, { tones });
+  await media.startRecognizing(acs(target), {
+    kind: "callMediaRecognizeDtmfOptions", maxTonesToCollect: 2, stopDtmfTones: ["pound"], operationContext: "dtmf",
+  });
+  assert.equal((await press("12")).status, 204);
+  const dtmf = await waitOp(id, "RecognizeCompleted", "dtmf");
+  assert.equal(dtmf.recognitionType, "dtmf");
+  assert.deepEqual(dtmf.dtmfResult.tones, ["one", "two"]);
+  assert.equal(dtmf.resultInformation.subCode, 8531);
+
+  await script(target, { recognize: [{ speech: "I need help" }, { choice: "Cancel" }, { tones: "5#" }, { silence: true }] });
+  await media.startRecognizing(acs(target), { kind: "callMediaRecognizeSpeechOptions", operationContext: "speech", playPrompt: text("How can I help?") });
+  const speech = await waitOp(id, "RecognizeCompleted", "speech");
+  assert.equal(speech.speechResult.speech, "I need help");
+  await media.startRecognizing(acs(target), {
+    kind: "callMediaRecognizeChoiceOptions", operationContext: "choice",
+    choices: [{ label: "Confirm", phrases: ["Confirm", "Yes"], tone: "one" }, { label: "Cancel", phrases: ["Cancel", "No"], tone: "two" }],
+  });
+  const choice = await waitOp(id, "RecognizeCompleted", "choice");
+  assert.equal(choice.choiceResult.label, "Cancel");
+  await media.startRecognizing(acs(target), {
+    kind: "callMediaRecognizeSpeechOrDtmfOptions", maxTonesToCollect: 3, stopDtmfTones: ["pound"], operationContext: "either",
+  });
+  const either = await waitOp(id, "RecognizeCompleted", "either");
+  assert.deepEqual(either.dtmfResult.tones, ["five"]);
+  assert.equal(either.resultInformation.subCode, 8514);
+  await media.startRecognizing(acs(target), {
+    kind: "callMediaRecognizeDtmfOptions", maxTonesToCollect: 1, initialSilenceTimeoutInSeconds: 1, operationContext: "silent",
+  });
+  const silent = await waitOp(id, "RecognizeFailed", "silent");
+  assert.equal(silent.resultInformation.subCode, 8510);
+  await media.startRecognizing(acs(target), {
+    kind: "callMediaRecognizeDtmfOptions", maxTonesToCollect: 1, playPrompt: file("https://media.example/long.wav"), operationContext: "cut",
+  });
+  await waitOp(id, "PlayStarted", "cut");
+  await media.cancelAllOperations();
+  const cut = await waitOp(id, "RecognizeCanceled", "cut");
+  assert.equal(cut.resultInformation.subCode, 8508);
+
+  // Continuous DTMF: one event per key, sequence IDs from 1.
+  await media.startContinuousDtmfRecognition(acs(target), { operationContext: "continuous" });
+  await press("9*");
+  const tones = await waitFor("two tones", () => {
+    const evs = eventsOf(id).filter((e) => e.kind === "ContinuousDtmfRecognitionToneReceived");
+    return evs.length === 2 ? evs : null;
+  });
+  assert.deepEqual(tones.map((e) => [e.sequenceId, e.tone]), [[1, "nine"], [2, "asterisk"]]);
+  await media.stopContinuousDtmfRecognition(acs(target), { operationContext: "continuous-stop" });
+  await waitOp(id, "ContinuousDtmfRecognitionStopped", "continuous-stop");
+
+  // Send tones; hold with music, unhold, hold music it cannot play.
+  const sent = await media.sendDtmfTones(["one", "pound"], acs(target), { operationContext: "send" });
+  assert.equal(sent.operationContext, "send");
+  await waitOp(id, "SendDtmfTonesCompleted", "send");
+  const held = (seq) =>
+    waitKind(id, "ParticipantsUpdated", (e) => e.sequenceNumber === seq).then(
+      (e) => e.participants.find((p) => p.identifier.communicationUserId === target).isOnHold,
+    );
+  const seq = eventsOf(id).filter((e) => e.kind === "ParticipantsUpdated").length;
+  await media.hold(acs(target), { playSource: file("https://media.example/short.wav"), operationContext: "hold" });
+  assert.equal(await held(seq + 1), true);
+  await media.unhold(acs(target), { operationContext: "unhold" });
+  assert.equal(await held(seq + 2), false);
+  await media.hold(acs(target), { playSource: file("https://media.example/music.ogg"), operationContext: "bad-hold" });
+  const holdFailed = await waitOp(id, "HoldFailed", "bad-hold");
+  assert.equal(holdFailed.resultInformation.subCode, 8535);
+
+  await expectRestError(media.startRecognizing(acs(user("sdk-stranger")), { kind: "callMediaRecognizeDtmfOptions", maxTonesToCollect: 1 }), 404, "8522");
+  await res.callConnection.hangUp(true);
+  await waitKind(id, "CallDisconnected");
+});
+
+test("media without Cognitive Services: text-to-speech and speech are refused at request time", async () => {
+  const { conn } = await connectedCall(user("sdk-plain"));
+  const media = conn.getCallMedia();
+  for (const request of [
+    () => media.playToAll([text("Hello")]),
+    () => media.startRecognizing(acs(user("sdk-plain")), { kind: "callMediaRecognizeSpeechOptions" }),
+    () => media.hold(acs(user("sdk-plain")), { playSource: text("Please wait") }),
+  ]) {
+    await assert.rejects(request(), (err) => {
+      assert.equal(err.statusCode, 400, err.message);
+      assert.equal(err.code, "8522");
+      assert.equal(err.message, "Request not allowed when Cognitive Service Configuration not set during call setup.");
+      return true;
+    });
+  }
+  await conn.hangUp(true);
 });
 
 test("errors: unknown call, bad input, wrong state", async () => {

@@ -130,7 +130,7 @@ func build(t *testing.T, ctx context.Context) string {
 // and the emulator's URL it printed.
 func startDev(t *testing.T, callgate string) (grpcAddr, emulatorURL string) {
 	t.Helper()
-	cmd := exec.Command(callgate, "dev", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
+	cmd := exec.Command(callgate, "dev", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--callbacks-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0",
 		"--answer-delay", "100ms", "--heartbeat", "200ms", "--log-level", "warn")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -118,9 +118,15 @@ type Call struct {
 	// The ACS user that answered an incoming call on this application's behalf. ACS JSON: answeredBy.
 	AnsweredBy *CommunicationIdentifier `protobuf:"bytes,9,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
 	// The phone number an incoming call was placed to, when it was answered. ACS JSON: answeredFor.
-	AnsweredFor   *PhoneNumber `protobuf:"bytes,10,opt,name=answered_for,json=answeredFor,proto3" json:"answered_for,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AnsweredFor *PhoneNumber `protobuf:"bytes,10,opt,name=answered_for,json=answeredFor,proto3" json:"answered_for,omitempty"`
+	// The call's media streaming, when it was set up with media_streaming_options.
+	// ACS JSON: mediaStreamingSubscription.
+	MediaStreamingSubscription *MediaStreamingSubscription `protobuf:"bytes,11,opt,name=media_streaming_subscription,json=mediaStreamingSubscription,proto3" json:"media_streaming_subscription,omitempty"`
+	// The call's transcription, when it was set up with transcription_options.
+	// ACS JSON: transcriptionSubscription.
+	TranscriptionSubscription *TranscriptionSubscription `protobuf:"bytes,12,opt,name=transcription_subscription,json=transcriptionSubscription,proto3" json:"transcription_subscription,omitempty"`
+	unknownFields             protoimpl.UnknownFields
+	sizeCache                 protoimpl.SizeCache
 }
 
 func (x *Call) Reset() {
@@ -219,6 +225,20 @@ func (x *Call) GetAnsweredBy() *CommunicationIdentifier {
 func (x *Call) GetAnsweredFor() *PhoneNumber {
 	if x != nil {
 		return x.AnsweredFor
+	}
+	return nil
+}
+
+func (x *Call) GetMediaStreamingSubscription() *MediaStreamingSubscription {
+	if x != nil {
+		return x.MediaStreamingSubscription
+	}
+	return nil
+}
+
+func (x *Call) GetTranscriptionSubscription() *TranscriptionSubscription {
+	if x != nil {
+		return x.TranscriptionSubscription
 	}
 	return nil
 }
@@ -499,7 +519,7 @@ var File_callgate_v1_call_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_call_proto_rawDesc = "" +
 	"\n" +
-	"\x16callgate/v1/call.proto\x12\vcallgate.v1\x1a\x1ccallgate/v1/identifier.proto\x1a\x1bbuf/validate/validate.proto\"\xb2\x04\n" +
+	"\x16callgate/v1/call.proto\x12\vcallgate.v1\x1a\x1ccallgate/v1/identifier.proto\x1a\x17callgate/v1/media.proto\x1a\x1bbuf/validate/validate.proto\"\x84\x06\n" +
 	"\x04Call\x12,\n" +
 	"\x12call_connection_id\x18\x01 \x01(\tR\x10callConnectionId\x12$\n" +
 	"\x0eserver_call_id\x18\x02 \x01(\tR\fserverCallId\x12%\n" +
@@ -512,7 +532,9 @@ const file_callgate_v1_call_proto_rawDesc = "" +
 	"\vanswered_by\x18\t \x01(\v2$.callgate.v1.CommunicationIdentifierR\n" +
 	"answeredBy\x12;\n" +
 	"\fanswered_for\x18\n" +
-	" \x01(\v2\x18.callgate.v1.PhoneNumberR\vansweredFor\"\x90\x01\n" +
+	" \x01(\v2\x18.callgate.v1.PhoneNumberR\vansweredFor\x12i\n" +
+	"\x1cmedia_streaming_subscription\x18\v \x01(\v2'.callgate.v1.MediaStreamingSubscriptionR\x1amediaStreamingSubscription\x12e\n" +
+	"\x1atranscription_subscription\x18\f \x01(\v2&.callgate.v1.TranscriptionSubscriptionR\x19transcriptionSubscription\"\x90\x01\n" +
 	"\x0fCallParticipant\x12D\n" +
 	"\n" +
 	"identifier\x18\x01 \x01(\v2$.callgate.v1.CommunicationIdentifierR\n" +
@@ -565,16 +587,18 @@ func file_callgate_v1_call_proto_rawDescGZIP() []byte {
 var file_callgate_v1_call_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_callgate_v1_call_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_callgate_v1_call_proto_goTypes = []any{
-	(CallState)(0),                  // 0: callgate.v1.CallState
-	(*Call)(nil),                    // 1: callgate.v1.Call
-	(*CallParticipant)(nil),         // 2: callgate.v1.CallParticipant
-	(*CustomCallingContext)(nil),    // 3: callgate.v1.CustomCallingContext
-	(*ResultInformation)(nil),       // 4: callgate.v1.ResultInformation
-	(*SipDiagnosticInfo)(nil),       // 5: callgate.v1.SipDiagnosticInfo
-	nil,                             // 6: callgate.v1.CustomCallingContext.VoipHeadersEntry
-	nil,                             // 7: callgate.v1.CustomCallingContext.SipXHeadersEntry
-	(*CommunicationIdentifier)(nil), // 8: callgate.v1.CommunicationIdentifier
-	(*PhoneNumber)(nil),             // 9: callgate.v1.PhoneNumber
+	(CallState)(0),                     // 0: callgate.v1.CallState
+	(*Call)(nil),                       // 1: callgate.v1.Call
+	(*CallParticipant)(nil),            // 2: callgate.v1.CallParticipant
+	(*CustomCallingContext)(nil),       // 3: callgate.v1.CustomCallingContext
+	(*ResultInformation)(nil),          // 4: callgate.v1.ResultInformation
+	(*SipDiagnosticInfo)(nil),          // 5: callgate.v1.SipDiagnosticInfo
+	nil,                                // 6: callgate.v1.CustomCallingContext.VoipHeadersEntry
+	nil,                                // 7: callgate.v1.CustomCallingContext.SipXHeadersEntry
+	(*CommunicationIdentifier)(nil),    // 8: callgate.v1.CommunicationIdentifier
+	(*PhoneNumber)(nil),                // 9: callgate.v1.PhoneNumber
+	(*MediaStreamingSubscription)(nil), // 10: callgate.v1.MediaStreamingSubscription
+	(*TranscriptionSubscription)(nil),  // 11: callgate.v1.TranscriptionSubscription
 }
 var file_callgate_v1_call_proto_depIdxs = []int32{
 	0,  // 0: callgate.v1.Call.state:type_name -> callgate.v1.CallState
@@ -583,16 +607,18 @@ var file_callgate_v1_call_proto_depIdxs = []int32{
 	9,  // 3: callgate.v1.Call.source_caller_id_number:type_name -> callgate.v1.PhoneNumber
 	8,  // 4: callgate.v1.Call.answered_by:type_name -> callgate.v1.CommunicationIdentifier
 	9,  // 5: callgate.v1.Call.answered_for:type_name -> callgate.v1.PhoneNumber
-	8,  // 6: callgate.v1.CallParticipant.identifier:type_name -> callgate.v1.CommunicationIdentifier
-	6,  // 7: callgate.v1.CustomCallingContext.voip_headers:type_name -> callgate.v1.CustomCallingContext.VoipHeadersEntry
-	7,  // 8: callgate.v1.CustomCallingContext.sip_x_headers:type_name -> callgate.v1.CustomCallingContext.SipXHeadersEntry
-	5,  // 9: callgate.v1.ResultInformation.sip_details:type_name -> callgate.v1.SipDiagnosticInfo
-	5,  // 10: callgate.v1.ResultInformation.q850_details:type_name -> callgate.v1.SipDiagnosticInfo
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	10, // 6: callgate.v1.Call.media_streaming_subscription:type_name -> callgate.v1.MediaStreamingSubscription
+	11, // 7: callgate.v1.Call.transcription_subscription:type_name -> callgate.v1.TranscriptionSubscription
+	8,  // 8: callgate.v1.CallParticipant.identifier:type_name -> callgate.v1.CommunicationIdentifier
+	6,  // 9: callgate.v1.CustomCallingContext.voip_headers:type_name -> callgate.v1.CustomCallingContext.VoipHeadersEntry
+	7,  // 10: callgate.v1.CustomCallingContext.sip_x_headers:type_name -> callgate.v1.CustomCallingContext.SipXHeadersEntry
+	5,  // 11: callgate.v1.ResultInformation.sip_details:type_name -> callgate.v1.SipDiagnosticInfo
+	5,  // 12: callgate.v1.ResultInformation.q850_details:type_name -> callgate.v1.SipDiagnosticInfo
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_callgate_v1_call_proto_init() }
@@ -601,6 +627,7 @@ func file_callgate_v1_call_proto_init() {
 		return
 	}
 	file_callgate_v1_identifier_proto_init()
+	file_callgate_v1_media_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -102,9 +102,21 @@ type CreateCallRequest struct {
 	// Wait for the outcome (CallConnected or CreateCallFailed) up to this long (at most 10 minutes)
 	// before answering; the outcome is returned in `result_event`. Unset: answer as soon as ACS
 	// accepted the request.
-	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Wait *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
+	// The Azure AI services resource of the call: required for text-to-speech and speech
+	// recognition (Play of text or SSML, Recognize of speech or choices), which ACS refuses on a
+	// call set up without it. ACS JSON: callIntelligenceOptions.
+	CallIntelligenceOptions *CallIntelligenceOptions `protobuf:"bytes,7,opt,name=call_intelligence_options,json=callIntelligenceOptions,proto3" json:"call_intelligence_options,omitempty"`
+	// Media streaming of the call's audio to a WebSocket. ACS JSON: mediaStreamingOptions.
+	MediaStreamingOptions *MediaStreamingOptions `protobuf:"bytes,8,opt,name=media_streaming_options,json=mediaStreamingOptions,proto3" json:"media_streaming_options,omitempty"`
+	// Live transcription of the call to a WebSocket. ACS JSON: transcriptionOptions.
+	TranscriptionOptions *TranscriptionOptions `protobuf:"bytes,9,opt,name=transcription_options,json=transcriptionOptions,proto3" json:"transcription_options,omitempty"`
+	// The Microsoft Teams application (a Teams resource account) the call is placed on behalf of;
+	// its app ID only is sent (the SDKs drop the cloud of the public cloud). ACS JSON:
+	// teamsAppSource.
+	TeamsAppSource *MicrosoftTeamsApp `protobuf:"bytes,10,opt,name=teams_app_source,json=teamsAppSource,proto3" json:"teams_app_source,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreateCallRequest) Reset() {
@@ -175,6 +187,34 @@ func (x *CreateCallRequest) GetRequestId() string {
 func (x *CreateCallRequest) GetWait() *durationpb.Duration {
 	if x != nil {
 		return x.Wait
+	}
+	return nil
+}
+
+func (x *CreateCallRequest) GetCallIntelligenceOptions() *CallIntelligenceOptions {
+	if x != nil {
+		return x.CallIntelligenceOptions
+	}
+	return nil
+}
+
+func (x *CreateCallRequest) GetMediaStreamingOptions() *MediaStreamingOptions {
+	if x != nil {
+		return x.MediaStreamingOptions
+	}
+	return nil
+}
+
+func (x *CreateCallRequest) GetTranscriptionOptions() *TranscriptionOptions {
+	if x != nil {
+		return x.TranscriptionOptions
+	}
+	return nil
+}
+
+func (x *CreateCallRequest) GetTeamsAppSource() *MicrosoftTeamsApp {
+	if x != nil {
+		return x.TeamsAppSource
 	}
 	return nil
 }
@@ -252,9 +292,17 @@ type ConnectCallRequest struct {
 	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Wait for the outcome (CallConnected or ConnectFailed) up to this long (at most 10
 	// minutes) before answering.
-	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Wait *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
+	// The Azure AI services resource of the call: required for text-to-speech and speech
+	// recognition (Play of text or SSML, Recognize of speech or choices), which ACS refuses on a
+	// call set up without it. ACS JSON: callIntelligenceOptions.
+	CallIntelligenceOptions *CallIntelligenceOptions `protobuf:"bytes,7,opt,name=call_intelligence_options,json=callIntelligenceOptions,proto3" json:"call_intelligence_options,omitempty"`
+	// Media streaming of the call's audio to a WebSocket. ACS JSON: mediaStreamingOptions.
+	MediaStreamingOptions *MediaStreamingOptions `protobuf:"bytes,8,opt,name=media_streaming_options,json=mediaStreamingOptions,proto3" json:"media_streaming_options,omitempty"`
+	// Live transcription of the call to a WebSocket. ACS JSON: transcriptionOptions.
+	TranscriptionOptions *TranscriptionOptions `protobuf:"bytes,9,opt,name=transcription_options,json=transcriptionOptions,proto3" json:"transcription_options,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ConnectCallRequest) Reset() {
@@ -338,6 +386,27 @@ func (x *ConnectCallRequest) GetRequestId() string {
 func (x *ConnectCallRequest) GetWait() *durationpb.Duration {
 	if x != nil {
 		return x.Wait
+	}
+	return nil
+}
+
+func (x *ConnectCallRequest) GetCallIntelligenceOptions() *CallIntelligenceOptions {
+	if x != nil {
+		return x.CallIntelligenceOptions
+	}
+	return nil
+}
+
+func (x *ConnectCallRequest) GetMediaStreamingOptions() *MediaStreamingOptions {
+	if x != nil {
+		return x.MediaStreamingOptions
+	}
+	return nil
+}
+
+func (x *ConnectCallRequest) GetTranscriptionOptions() *TranscriptionOptions {
+	if x != nil {
+		return x.TranscriptionOptions
 	}
 	return nil
 }
@@ -439,9 +508,17 @@ type AnswerCallRequest struct {
 	RequestId string `protobuf:"bytes,4,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Wait for the outcome (CallConnected or AnswerFailed) up to this long (at most 10
 	// minutes) before answering.
-	Wait          *durationpb.Duration `protobuf:"bytes,5,opt,name=wait,proto3" json:"wait,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Wait *durationpb.Duration `protobuf:"bytes,5,opt,name=wait,proto3" json:"wait,omitempty"`
+	// The Azure AI services resource of the call: required for text-to-speech and speech
+	// recognition (Play of text or SSML, Recognize of speech or choices), which ACS refuses on a
+	// call set up without it. ACS JSON: callIntelligenceOptions.
+	CallIntelligenceOptions *CallIntelligenceOptions `protobuf:"bytes,6,opt,name=call_intelligence_options,json=callIntelligenceOptions,proto3" json:"call_intelligence_options,omitempty"`
+	// Media streaming of the call's audio to a WebSocket. ACS JSON: mediaStreamingOptions.
+	MediaStreamingOptions *MediaStreamingOptions `protobuf:"bytes,7,opt,name=media_streaming_options,json=mediaStreamingOptions,proto3" json:"media_streaming_options,omitempty"`
+	// Live transcription of the call to a WebSocket. ACS JSON: transcriptionOptions.
+	TranscriptionOptions *TranscriptionOptions `protobuf:"bytes,8,opt,name=transcription_options,json=transcriptionOptions,proto3" json:"transcription_options,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *AnswerCallRequest) Reset() {
@@ -505,6 +582,27 @@ func (x *AnswerCallRequest) GetRequestId() string {
 func (x *AnswerCallRequest) GetWait() *durationpb.Duration {
 	if x != nil {
 		return x.Wait
+	}
+	return nil
+}
+
+func (x *AnswerCallRequest) GetCallIntelligenceOptions() *CallIntelligenceOptions {
+	if x != nil {
+		return x.CallIntelligenceOptions
+	}
+	return nil
+}
+
+func (x *AnswerCallRequest) GetMediaStreamingOptions() *MediaStreamingOptions {
+	if x != nil {
+		return x.MediaStreamingOptions
+	}
+	return nil
+}
+
+func (x *AnswerCallRequest) GetTranscriptionOptions() *TranscriptionOptions {
+	if x != nil {
+		return x.TranscriptionOptions
 	}
 	return nil
 }
@@ -1443,7 +1541,7 @@ var File_callgate_v1_call_service_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_call_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecallgate/v1/call_service.proto\x12\vcallgate.v1\x1a\x18callgate/v1/access.proto\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\x8b\x03\n" +
+	"\x1ecallgate/v1/call_service.proto\x12\vcallgate.v1\x1a\x18callgate/v1/access.proto\x1a\x16callgate/v1/call.proto\x1a\x18callgate/v1/events.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x17callgate/v1/media.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\"\xeb\x05\n" +
 	"\x11CreateCallRequest\x12J\n" +
 	"\atargets\x18\x01 \x03(\v2$.callgate.v1.CommunicationIdentifierB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10dR\atargets\x12O\n" +
@@ -1453,10 +1551,15 @@ const file_callgate_v1_call_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
 	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
-	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"v\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\x12`\n" +
+	"\x19call_intelligence_options\x18\a \x01(\v2$.callgate.v1.CallIntelligenceOptionsR\x17callIntelligenceOptions\x12Z\n" +
+	"\x17media_streaming_options\x18\b \x01(\v2\".callgate.v1.MediaStreamingOptionsR\x15mediaStreamingOptions\x12V\n" +
+	"\x15transcription_options\x18\t \x01(\v2!.callgate.v1.TranscriptionOptionsR\x14transcriptionOptions\x12H\n" +
+	"\x10teams_app_source\x18\n" +
+	" \x01(\v2\x1e.callgate.v1.MicrosoftTeamsAppR\x0eteamsAppSource\"v\n" +
 	"\x12CreateCallResponse\x12%\n" +
 	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\x129\n" +
-	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xd7\x02\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xed\x04\n" +
 	"\x12ConnectCallRequest\x122\n" +
 	"\x0eserver_call_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x10H\x00R\fserverCallId\x12.\n" +
@@ -1467,11 +1570,14 @@ const file_callgate_v1_call_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
 	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
-	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04waitB\x15\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\x12`\n" +
+	"\x19call_intelligence_options\x18\a \x01(\v2$.callgate.v1.CallIntelligenceOptionsR\x17callIntelligenceOptions\x12Z\n" +
+	"\x17media_streaming_options\x18\b \x01(\v2\".callgate.v1.MediaStreamingOptionsR\x15mediaStreamingOptions\x12V\n" +
+	"\x15transcription_options\x18\t \x01(\v2!.callgate.v1.TranscriptionOptionsR\x14transcriptionOptionsB\x15\n" +
 	"\fcall_locator\x12\x05\xbaH\x02\b\x01\"w\n" +
 	"\x13ConnectCallResponse\x12%\n" +
 	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\x129\n" +
-	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xb6\x02\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xcc\x04\n" +
 	"\x11AnswerCallRequest\x12?\n" +
 	"\x15incoming_call_context\x18\x01 \x01(\tB\v\xbaH\br\x06\x10\x01\x18\x80\x80\x01R\x13incomingCallContext\x125\n" +
 	"\x11operation_context\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12?\n" +
@@ -1480,7 +1586,10 @@ const file_callgate_v1_call_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
 	"\x04wait\x18\x05 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
-	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"v\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\x12`\n" +
+	"\x19call_intelligence_options\x18\x06 \x01(\v2$.callgate.v1.CallIntelligenceOptionsR\x17callIntelligenceOptions\x12Z\n" +
+	"\x17media_streaming_options\x18\a \x01(\v2\".callgate.v1.MediaStreamingOptionsR\x15mediaStreamingOptions\x12V\n" +
+	"\x15transcription_options\x18\b \x01(\v2!.callgate.v1.TranscriptionOptionsR\x14transcriptionOptions\"v\n" +
 	"\x12AnswerCallResponse\x12%\n" +
 	"\x04call\x18\x01 \x01(\v2\x11.callgate.v1.CallR\x04call\x129\n" +
 	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xc1\x01\n" +
@@ -1616,65 +1725,79 @@ var file_callgate_v1_call_service_proto_goTypes = []any{
 	(*CommunicationIdentifier)(nil),    // 21: callgate.v1.CommunicationIdentifier
 	(*PhoneNumber)(nil),                // 22: callgate.v1.PhoneNumber
 	(*durationpb.Duration)(nil),        // 23: google.protobuf.Duration
-	(*Call)(nil),                       // 24: callgate.v1.Call
-	(*CallEvent)(nil),                  // 25: callgate.v1.CallEvent
-	(*CommunicationUser)(nil),          // 26: callgate.v1.CommunicationUser
-	(*CustomCallingContext)(nil),       // 27: callgate.v1.CustomCallingContext
-	(*Heartbeat)(nil),                  // 28: callgate.v1.Heartbeat
-	(*IncomingCall)(nil),               // 29: callgate.v1.IncomingCall
+	(*CallIntelligenceOptions)(nil),    // 24: callgate.v1.CallIntelligenceOptions
+	(*MediaStreamingOptions)(nil),      // 25: callgate.v1.MediaStreamingOptions
+	(*TranscriptionOptions)(nil),       // 26: callgate.v1.TranscriptionOptions
+	(*MicrosoftTeamsApp)(nil),          // 27: callgate.v1.MicrosoftTeamsApp
+	(*Call)(nil),                       // 28: callgate.v1.Call
+	(*CallEvent)(nil),                  // 29: callgate.v1.CallEvent
+	(*CommunicationUser)(nil),          // 30: callgate.v1.CommunicationUser
+	(*CustomCallingContext)(nil),       // 31: callgate.v1.CustomCallingContext
+	(*Heartbeat)(nil),                  // 32: callgate.v1.Heartbeat
+	(*IncomingCall)(nil),               // 33: callgate.v1.IncomingCall
 }
 var file_callgate_v1_call_service_proto_depIdxs = []int32{
 	21, // 0: callgate.v1.CreateCallRequest.targets:type_name -> callgate.v1.CommunicationIdentifier
 	22, // 1: callgate.v1.CreateCallRequest.source_caller_id_number:type_name -> callgate.v1.PhoneNumber
 	23, // 2: callgate.v1.CreateCallRequest.wait:type_name -> google.protobuf.Duration
-	24, // 3: callgate.v1.CreateCallResponse.call:type_name -> callgate.v1.Call
-	25, // 4: callgate.v1.CreateCallResponse.result_event:type_name -> callgate.v1.CallEvent
-	23, // 5: callgate.v1.ConnectCallRequest.wait:type_name -> google.protobuf.Duration
-	24, // 6: callgate.v1.ConnectCallResponse.call:type_name -> callgate.v1.Call
-	25, // 7: callgate.v1.ConnectCallResponse.result_event:type_name -> callgate.v1.CallEvent
-	26, // 8: callgate.v1.AnswerCallRequest.answered_by:type_name -> callgate.v1.CommunicationUser
-	23, // 9: callgate.v1.AnswerCallRequest.wait:type_name -> google.protobuf.Duration
-	24, // 10: callgate.v1.AnswerCallResponse.call:type_name -> callgate.v1.Call
-	25, // 11: callgate.v1.AnswerCallResponse.result_event:type_name -> callgate.v1.CallEvent
-	0,  // 12: callgate.v1.RejectCallRequest.reason:type_name -> callgate.v1.CallRejectReason
-	21, // 13: callgate.v1.RedirectCallRequest.target:type_name -> callgate.v1.CommunicationIdentifier
-	24, // 14: callgate.v1.GetCallResponse.call:type_name -> callgate.v1.Call
-	21, // 15: callgate.v1.TransferCallRequest.target:type_name -> callgate.v1.CommunicationIdentifier
-	21, // 16: callgate.v1.TransferCallRequest.transferee:type_name -> callgate.v1.CommunicationIdentifier
-	27, // 17: callgate.v1.TransferCallRequest.custom_calling_context:type_name -> callgate.v1.CustomCallingContext
-	22, // 18: callgate.v1.TransferCallRequest.source_caller_id_number:type_name -> callgate.v1.PhoneNumber
-	23, // 19: callgate.v1.TransferCallRequest.wait:type_name -> google.protobuf.Duration
-	25, // 20: callgate.v1.TransferCallResponse.result_event:type_name -> callgate.v1.CallEvent
-	25, // 21: callgate.v1.WatchCallResponse.event:type_name -> callgate.v1.CallEvent
-	28, // 22: callgate.v1.WatchCallResponse.heartbeat:type_name -> callgate.v1.Heartbeat
-	21, // 23: callgate.v1.WatchIncomingCallsRequest.to:type_name -> callgate.v1.CommunicationIdentifier
-	29, // 24: callgate.v1.WatchIncomingCallsResponse.incoming_call:type_name -> callgate.v1.IncomingCall
-	28, // 25: callgate.v1.WatchIncomingCallsResponse.heartbeat:type_name -> callgate.v1.Heartbeat
-	1,  // 26: callgate.v1.CallService.CreateCall:input_type -> callgate.v1.CreateCallRequest
-	3,  // 27: callgate.v1.CallService.ConnectCall:input_type -> callgate.v1.ConnectCallRequest
-	5,  // 28: callgate.v1.CallService.AnswerCall:input_type -> callgate.v1.AnswerCallRequest
-	7,  // 29: callgate.v1.CallService.RejectCall:input_type -> callgate.v1.RejectCallRequest
-	9,  // 30: callgate.v1.CallService.RedirectCall:input_type -> callgate.v1.RedirectCallRequest
-	11, // 31: callgate.v1.CallService.GetCall:input_type -> callgate.v1.GetCallRequest
-	13, // 32: callgate.v1.CallService.HangUpCall:input_type -> callgate.v1.HangUpCallRequest
-	15, // 33: callgate.v1.CallService.TransferCall:input_type -> callgate.v1.TransferCallRequest
-	17, // 34: callgate.v1.CallService.WatchCall:input_type -> callgate.v1.WatchCallRequest
-	19, // 35: callgate.v1.CallService.WatchIncomingCalls:input_type -> callgate.v1.WatchIncomingCallsRequest
-	2,  // 36: callgate.v1.CallService.CreateCall:output_type -> callgate.v1.CreateCallResponse
-	4,  // 37: callgate.v1.CallService.ConnectCall:output_type -> callgate.v1.ConnectCallResponse
-	6,  // 38: callgate.v1.CallService.AnswerCall:output_type -> callgate.v1.AnswerCallResponse
-	8,  // 39: callgate.v1.CallService.RejectCall:output_type -> callgate.v1.RejectCallResponse
-	10, // 40: callgate.v1.CallService.RedirectCall:output_type -> callgate.v1.RedirectCallResponse
-	12, // 41: callgate.v1.CallService.GetCall:output_type -> callgate.v1.GetCallResponse
-	14, // 42: callgate.v1.CallService.HangUpCall:output_type -> callgate.v1.HangUpCallResponse
-	16, // 43: callgate.v1.CallService.TransferCall:output_type -> callgate.v1.TransferCallResponse
-	18, // 44: callgate.v1.CallService.WatchCall:output_type -> callgate.v1.WatchCallResponse
-	20, // 45: callgate.v1.CallService.WatchIncomingCalls:output_type -> callgate.v1.WatchIncomingCallsResponse
-	36, // [36:46] is the sub-list for method output_type
-	26, // [26:36] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	24, // 3: callgate.v1.CreateCallRequest.call_intelligence_options:type_name -> callgate.v1.CallIntelligenceOptions
+	25, // 4: callgate.v1.CreateCallRequest.media_streaming_options:type_name -> callgate.v1.MediaStreamingOptions
+	26, // 5: callgate.v1.CreateCallRequest.transcription_options:type_name -> callgate.v1.TranscriptionOptions
+	27, // 6: callgate.v1.CreateCallRequest.teams_app_source:type_name -> callgate.v1.MicrosoftTeamsApp
+	28, // 7: callgate.v1.CreateCallResponse.call:type_name -> callgate.v1.Call
+	29, // 8: callgate.v1.CreateCallResponse.result_event:type_name -> callgate.v1.CallEvent
+	23, // 9: callgate.v1.ConnectCallRequest.wait:type_name -> google.protobuf.Duration
+	24, // 10: callgate.v1.ConnectCallRequest.call_intelligence_options:type_name -> callgate.v1.CallIntelligenceOptions
+	25, // 11: callgate.v1.ConnectCallRequest.media_streaming_options:type_name -> callgate.v1.MediaStreamingOptions
+	26, // 12: callgate.v1.ConnectCallRequest.transcription_options:type_name -> callgate.v1.TranscriptionOptions
+	28, // 13: callgate.v1.ConnectCallResponse.call:type_name -> callgate.v1.Call
+	29, // 14: callgate.v1.ConnectCallResponse.result_event:type_name -> callgate.v1.CallEvent
+	30, // 15: callgate.v1.AnswerCallRequest.answered_by:type_name -> callgate.v1.CommunicationUser
+	23, // 16: callgate.v1.AnswerCallRequest.wait:type_name -> google.protobuf.Duration
+	24, // 17: callgate.v1.AnswerCallRequest.call_intelligence_options:type_name -> callgate.v1.CallIntelligenceOptions
+	25, // 18: callgate.v1.AnswerCallRequest.media_streaming_options:type_name -> callgate.v1.MediaStreamingOptions
+	26, // 19: callgate.v1.AnswerCallRequest.transcription_options:type_name -> callgate.v1.TranscriptionOptions
+	28, // 20: callgate.v1.AnswerCallResponse.call:type_name -> callgate.v1.Call
+	29, // 21: callgate.v1.AnswerCallResponse.result_event:type_name -> callgate.v1.CallEvent
+	0,  // 22: callgate.v1.RejectCallRequest.reason:type_name -> callgate.v1.CallRejectReason
+	21, // 23: callgate.v1.RedirectCallRequest.target:type_name -> callgate.v1.CommunicationIdentifier
+	28, // 24: callgate.v1.GetCallResponse.call:type_name -> callgate.v1.Call
+	21, // 25: callgate.v1.TransferCallRequest.target:type_name -> callgate.v1.CommunicationIdentifier
+	21, // 26: callgate.v1.TransferCallRequest.transferee:type_name -> callgate.v1.CommunicationIdentifier
+	31, // 27: callgate.v1.TransferCallRequest.custom_calling_context:type_name -> callgate.v1.CustomCallingContext
+	22, // 28: callgate.v1.TransferCallRequest.source_caller_id_number:type_name -> callgate.v1.PhoneNumber
+	23, // 29: callgate.v1.TransferCallRequest.wait:type_name -> google.protobuf.Duration
+	29, // 30: callgate.v1.TransferCallResponse.result_event:type_name -> callgate.v1.CallEvent
+	29, // 31: callgate.v1.WatchCallResponse.event:type_name -> callgate.v1.CallEvent
+	32, // 32: callgate.v1.WatchCallResponse.heartbeat:type_name -> callgate.v1.Heartbeat
+	21, // 33: callgate.v1.WatchIncomingCallsRequest.to:type_name -> callgate.v1.CommunicationIdentifier
+	33, // 34: callgate.v1.WatchIncomingCallsResponse.incoming_call:type_name -> callgate.v1.IncomingCall
+	32, // 35: callgate.v1.WatchIncomingCallsResponse.heartbeat:type_name -> callgate.v1.Heartbeat
+	1,  // 36: callgate.v1.CallService.CreateCall:input_type -> callgate.v1.CreateCallRequest
+	3,  // 37: callgate.v1.CallService.ConnectCall:input_type -> callgate.v1.ConnectCallRequest
+	5,  // 38: callgate.v1.CallService.AnswerCall:input_type -> callgate.v1.AnswerCallRequest
+	7,  // 39: callgate.v1.CallService.RejectCall:input_type -> callgate.v1.RejectCallRequest
+	9,  // 40: callgate.v1.CallService.RedirectCall:input_type -> callgate.v1.RedirectCallRequest
+	11, // 41: callgate.v1.CallService.GetCall:input_type -> callgate.v1.GetCallRequest
+	13, // 42: callgate.v1.CallService.HangUpCall:input_type -> callgate.v1.HangUpCallRequest
+	15, // 43: callgate.v1.CallService.TransferCall:input_type -> callgate.v1.TransferCallRequest
+	17, // 44: callgate.v1.CallService.WatchCall:input_type -> callgate.v1.WatchCallRequest
+	19, // 45: callgate.v1.CallService.WatchIncomingCalls:input_type -> callgate.v1.WatchIncomingCallsRequest
+	2,  // 46: callgate.v1.CallService.CreateCall:output_type -> callgate.v1.CreateCallResponse
+	4,  // 47: callgate.v1.CallService.ConnectCall:output_type -> callgate.v1.ConnectCallResponse
+	6,  // 48: callgate.v1.CallService.AnswerCall:output_type -> callgate.v1.AnswerCallResponse
+	8,  // 49: callgate.v1.CallService.RejectCall:output_type -> callgate.v1.RejectCallResponse
+	10, // 50: callgate.v1.CallService.RedirectCall:output_type -> callgate.v1.RedirectCallResponse
+	12, // 51: callgate.v1.CallService.GetCall:output_type -> callgate.v1.GetCallResponse
+	14, // 52: callgate.v1.CallService.HangUpCall:output_type -> callgate.v1.HangUpCallResponse
+	16, // 53: callgate.v1.CallService.TransferCall:output_type -> callgate.v1.TransferCallResponse
+	18, // 54: callgate.v1.CallService.WatchCall:output_type -> callgate.v1.WatchCallResponse
+	20, // 55: callgate.v1.CallService.WatchIncomingCalls:output_type -> callgate.v1.WatchIncomingCallsResponse
+	46, // [46:56] is the sub-list for method output_type
+	36, // [36:46] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_callgate_v1_call_service_proto_init() }
@@ -1686,6 +1809,7 @@ func file_callgate_v1_call_service_proto_init() {
 	file_callgate_v1_call_proto_init()
 	file_callgate_v1_events_proto_init()
 	file_callgate_v1_identifier_proto_init()
+	file_callgate_v1_media_proto_init()
 	file_callgate_v1_call_service_proto_msgTypes[2].OneofWrappers = []any{
 		(*ConnectCallRequest_ServerCallId)(nil),
 		(*ConnectCallRequest_GroupCallId)(nil),

@@ -68,6 +68,27 @@ type CallEvent struct {
 	//	*CallEvent_RemoveParticipantFailed
 	//	*CallEvent_CallTransferAccepted
 	//	*CallEvent_CallTransferFailed
+	//	*CallEvent_PlayStarted
+	//	*CallEvent_PlayCompleted
+	//	*CallEvent_PlayFailed
+	//	*CallEvent_PlayCanceled
+	//	*CallEvent_RecognizeCompleted
+	//	*CallEvent_RecognizeFailed
+	//	*CallEvent_RecognizeCanceled
+	//	*CallEvent_ContinuousDtmfRecognitionToneReceived
+	//	*CallEvent_ContinuousDtmfRecognitionToneFailed
+	//	*CallEvent_ContinuousDtmfRecognitionStopped
+	//	*CallEvent_SendDtmfTonesCompleted
+	//	*CallEvent_SendDtmfTonesFailed
+	//	*CallEvent_SendDtmfCompleted
+	//	*CallEvent_SendDtmfFailed
+	//	*CallEvent_HoldFailed
+	//	*CallEvent_HoldAudioStarted
+	//	*CallEvent_HoldAudioPaused
+	//	*CallEvent_HoldAudioResumed
+	//	*CallEvent_HoldAudioCompleted
+	//	*CallEvent_MoveParticipantSucceeded
+	//	*CallEvent_MoveParticipantFailed
 	Event         isCallEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -306,6 +327,195 @@ func (x *CallEvent) GetCallTransferFailed() *CallTransferFailed {
 	return nil
 }
 
+func (x *CallEvent) GetPlayStarted() *PlayStarted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_PlayStarted); ok {
+			return x.PlayStarted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetPlayCompleted() *PlayCompleted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_PlayCompleted); ok {
+			return x.PlayCompleted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetPlayFailed() *PlayFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_PlayFailed); ok {
+			return x.PlayFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetPlayCanceled() *PlayCanceled {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_PlayCanceled); ok {
+			return x.PlayCanceled
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetRecognizeCompleted() *RecognizeCompleted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_RecognizeCompleted); ok {
+			return x.RecognizeCompleted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetRecognizeFailed() *RecognizeFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_RecognizeFailed); ok {
+			return x.RecognizeFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetRecognizeCanceled() *RecognizeCanceled {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_RecognizeCanceled); ok {
+			return x.RecognizeCanceled
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetContinuousDtmfRecognitionToneReceived() *ContinuousDtmfRecognitionToneReceived {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_ContinuousDtmfRecognitionToneReceived); ok {
+			return x.ContinuousDtmfRecognitionToneReceived
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetContinuousDtmfRecognitionToneFailed() *ContinuousDtmfRecognitionToneFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_ContinuousDtmfRecognitionToneFailed); ok {
+			return x.ContinuousDtmfRecognitionToneFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetContinuousDtmfRecognitionStopped() *ContinuousDtmfRecognitionStopped {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_ContinuousDtmfRecognitionStopped); ok {
+			return x.ContinuousDtmfRecognitionStopped
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetSendDtmfTonesCompleted() *SendDtmfTonesCompleted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_SendDtmfTonesCompleted); ok {
+			return x.SendDtmfTonesCompleted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetSendDtmfTonesFailed() *SendDtmfTonesFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_SendDtmfTonesFailed); ok {
+			return x.SendDtmfTonesFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetSendDtmfCompleted() *SendDtmfCompleted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_SendDtmfCompleted); ok {
+			return x.SendDtmfCompleted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetSendDtmfFailed() *SendDtmfFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_SendDtmfFailed); ok {
+			return x.SendDtmfFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetHoldFailed() *HoldFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_HoldFailed); ok {
+			return x.HoldFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetHoldAudioStarted() *HoldAudioStarted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_HoldAudioStarted); ok {
+			return x.HoldAudioStarted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetHoldAudioPaused() *HoldAudioPaused {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_HoldAudioPaused); ok {
+			return x.HoldAudioPaused
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetHoldAudioResumed() *HoldAudioResumed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_HoldAudioResumed); ok {
+			return x.HoldAudioResumed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetHoldAudioCompleted() *HoldAudioCompleted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_HoldAudioCompleted); ok {
+			return x.HoldAudioCompleted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetMoveParticipantSucceeded() *MoveParticipantSucceeded {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_MoveParticipantSucceeded); ok {
+			return x.MoveParticipantSucceeded
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetMoveParticipantFailed() *MoveParticipantFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_MoveParticipantFailed); ok {
+			return x.MoveParticipantFailed
+		}
+	}
+	return nil
+}
+
 type isCallEvent_Event interface {
 	isCallEvent_Event()
 }
@@ -380,6 +590,117 @@ type CallEvent_CallTransferFailed struct {
 	CallTransferFailed *CallTransferFailed `protobuf:"bytes,33,opt,name=call_transfer_failed,json=callTransferFailed,proto3,oneof"`
 }
 
+type CallEvent_PlayStarted struct {
+	// A play (or a recognize's prompt) started. Type Microsoft.Communication.PlayStarted.
+	PlayStarted *PlayStarted `protobuf:"bytes,34,opt,name=play_started,json=playStarted,proto3,oneof"`
+}
+
+type CallEvent_PlayCompleted struct {
+	// A play finished. Type Microsoft.Communication.PlayCompleted.
+	PlayCompleted *PlayCompleted `protobuf:"bytes,35,opt,name=play_completed,json=playCompleted,proto3,oneof"`
+}
+
+type CallEvent_PlayFailed struct {
+	// A play failed. Type Microsoft.Communication.PlayFailed.
+	PlayFailed *PlayFailed `protobuf:"bytes,36,opt,name=play_failed,json=playFailed,proto3,oneof"`
+}
+
+type CallEvent_PlayCanceled struct {
+	// A play was cancelled. Type Microsoft.Communication.PlayCanceled.
+	PlayCanceled *PlayCanceled `protobuf:"bytes,37,opt,name=play_canceled,json=playCanceled,proto3,oneof"`
+}
+
+type CallEvent_RecognizeCompleted struct {
+	// A recognize recognized input. Type Microsoft.Communication.RecognizeCompleted.
+	RecognizeCompleted *RecognizeCompleted `protobuf:"bytes,38,opt,name=recognize_completed,json=recognizeCompleted,proto3,oneof"`
+}
+
+type CallEvent_RecognizeFailed struct {
+	// A recognize failed (timed out, matched nothing). Type Microsoft.Communication.RecognizeFailed.
+	RecognizeFailed *RecognizeFailed `protobuf:"bytes,39,opt,name=recognize_failed,json=recognizeFailed,proto3,oneof"`
+}
+
+type CallEvent_RecognizeCanceled struct {
+	// A recognize was cancelled. Type Microsoft.Communication.RecognizeCanceled.
+	RecognizeCanceled *RecognizeCanceled `protobuf:"bytes,40,opt,name=recognize_canceled,json=recognizeCanceled,proto3,oneof"`
+}
+
+type CallEvent_ContinuousDtmfRecognitionToneReceived struct {
+	// Continuous DTMF recognition heard a tone.
+	// Type Microsoft.Communication.ContinuousDtmfRecognitionToneReceived.
+	ContinuousDtmfRecognitionToneReceived *ContinuousDtmfRecognitionToneReceived `protobuf:"bytes,41,opt,name=continuous_dtmf_recognition_tone_received,json=continuousDtmfRecognitionToneReceived,proto3,oneof"`
+}
+
+type CallEvent_ContinuousDtmfRecognitionToneFailed struct {
+	// Continuous DTMF recognition failed.
+	// Type Microsoft.Communication.ContinuousDtmfRecognitionToneFailed.
+	ContinuousDtmfRecognitionToneFailed *ContinuousDtmfRecognitionToneFailed `protobuf:"bytes,42,opt,name=continuous_dtmf_recognition_tone_failed,json=continuousDtmfRecognitionToneFailed,proto3,oneof"`
+}
+
+type CallEvent_ContinuousDtmfRecognitionStopped struct {
+	// Continuous DTMF recognition stopped.
+	// Type Microsoft.Communication.ContinuousDtmfRecognitionStopped.
+	ContinuousDtmfRecognitionStopped *ContinuousDtmfRecognitionStopped `protobuf:"bytes,43,opt,name=continuous_dtmf_recognition_stopped,json=continuousDtmfRecognitionStopped,proto3,oneof"`
+}
+
+type CallEvent_SendDtmfTonesCompleted struct {
+	// Sent tones were played. Type Microsoft.Communication.SendDtmfTonesCompleted.
+	SendDtmfTonesCompleted *SendDtmfTonesCompleted `protobuf:"bytes,44,opt,name=send_dtmf_tones_completed,json=sendDtmfTonesCompleted,proto3,oneof"`
+}
+
+type CallEvent_SendDtmfTonesFailed struct {
+	// Sending tones failed. Type Microsoft.Communication.SendDtmfTonesFailed.
+	SendDtmfTonesFailed *SendDtmfTonesFailed `protobuf:"bytes,45,opt,name=send_dtmf_tones_failed,json=sendDtmfTonesFailed,proto3,oneof"`
+}
+
+type CallEvent_SendDtmfCompleted struct {
+	// SendDtmfTonesCompleted under its name of older api-versions.
+	// Type Microsoft.Communication.SendDtmfCompleted.
+	SendDtmfCompleted *SendDtmfCompleted `protobuf:"bytes,46,opt,name=send_dtmf_completed,json=sendDtmfCompleted,proto3,oneof"`
+}
+
+type CallEvent_SendDtmfFailed struct {
+	// SendDtmfTonesFailed under its name of older api-versions.
+	// Type Microsoft.Communication.SendDtmfFailed.
+	SendDtmfFailed *SendDtmfFailed `protobuf:"bytes,47,opt,name=send_dtmf_failed,json=sendDtmfFailed,proto3,oneof"`
+}
+
+type CallEvent_HoldFailed struct {
+	// A hold failed (its music could not be played). Type Microsoft.Communication.HoldFailed.
+	HoldFailed *HoldFailed `protobuf:"bytes,48,opt,name=hold_failed,json=holdFailed,proto3,oneof"`
+}
+
+type CallEvent_HoldAudioStarted struct {
+	// Music on hold started (preview api-versions only). Type Microsoft.Communication.HoldAudioStarted.
+	HoldAudioStarted *HoldAudioStarted `protobuf:"bytes,49,opt,name=hold_audio_started,json=holdAudioStarted,proto3,oneof"`
+}
+
+type CallEvent_HoldAudioPaused struct {
+	// Music on hold paused for another play (preview api-versions only).
+	// Type Microsoft.Communication.HoldAudioPaused.
+	HoldAudioPaused *HoldAudioPaused `protobuf:"bytes,50,opt,name=hold_audio_paused,json=holdAudioPaused,proto3,oneof"`
+}
+
+type CallEvent_HoldAudioResumed struct {
+	// Music on hold resumed (preview api-versions only). Type Microsoft.Communication.HoldAudioResumed.
+	HoldAudioResumed *HoldAudioResumed `protobuf:"bytes,51,opt,name=hold_audio_resumed,json=holdAudioResumed,proto3,oneof"`
+}
+
+type CallEvent_HoldAudioCompleted struct {
+	// Music on hold ended (preview api-versions only). Type Microsoft.Communication.HoldAudioCompleted.
+	HoldAudioCompleted *HoldAudioCompleted `protobuf:"bytes,52,opt,name=hold_audio_completed,json=holdAudioCompleted,proto3,oneof"`
+}
+
+type CallEvent_MoveParticipantSucceeded struct {
+	// A participant was moved into the call. Type Microsoft.Communication.MoveParticipantSucceeded.
+	MoveParticipantSucceeded *MoveParticipantSucceeded `protobuf:"bytes,53,opt,name=move_participant_succeeded,json=moveParticipantSucceeded,proto3,oneof"`
+}
+
+type CallEvent_MoveParticipantFailed struct {
+	// A participant could not be moved. Type Microsoft.Communication.MoveParticipantFailed.
+	MoveParticipantFailed *MoveParticipantFailed `protobuf:"bytes,54,opt,name=move_participant_failed,json=moveParticipantFailed,proto3,oneof"`
+}
+
 func (*CallEvent_CallConnected) isCallEvent_Event() {}
 
 func (*CallEvent_CallDisconnected) isCallEvent_Event() {}
@@ -407,6 +728,48 @@ func (*CallEvent_RemoveParticipantFailed) isCallEvent_Event() {}
 func (*CallEvent_CallTransferAccepted) isCallEvent_Event() {}
 
 func (*CallEvent_CallTransferFailed) isCallEvent_Event() {}
+
+func (*CallEvent_PlayStarted) isCallEvent_Event() {}
+
+func (*CallEvent_PlayCompleted) isCallEvent_Event() {}
+
+func (*CallEvent_PlayFailed) isCallEvent_Event() {}
+
+func (*CallEvent_PlayCanceled) isCallEvent_Event() {}
+
+func (*CallEvent_RecognizeCompleted) isCallEvent_Event() {}
+
+func (*CallEvent_RecognizeFailed) isCallEvent_Event() {}
+
+func (*CallEvent_RecognizeCanceled) isCallEvent_Event() {}
+
+func (*CallEvent_ContinuousDtmfRecognitionToneReceived) isCallEvent_Event() {}
+
+func (*CallEvent_ContinuousDtmfRecognitionToneFailed) isCallEvent_Event() {}
+
+func (*CallEvent_ContinuousDtmfRecognitionStopped) isCallEvent_Event() {}
+
+func (*CallEvent_SendDtmfTonesCompleted) isCallEvent_Event() {}
+
+func (*CallEvent_SendDtmfTonesFailed) isCallEvent_Event() {}
+
+func (*CallEvent_SendDtmfCompleted) isCallEvent_Event() {}
+
+func (*CallEvent_SendDtmfFailed) isCallEvent_Event() {}
+
+func (*CallEvent_HoldFailed) isCallEvent_Event() {}
+
+func (*CallEvent_HoldAudioStarted) isCallEvent_Event() {}
+
+func (*CallEvent_HoldAudioPaused) isCallEvent_Event() {}
+
+func (*CallEvent_HoldAudioResumed) isCallEvent_Event() {}
+
+func (*CallEvent_HoldAudioCompleted) isCallEvent_Event() {}
+
+func (*CallEvent_MoveParticipantSucceeded) isCallEvent_Event() {}
+
+func (*CallEvent_MoveParticipantFailed) isCallEvent_Event() {}
 
 // The call is established (its IDs are on CallEvent).
 type CallConnected struct {
@@ -1017,6 +1380,1139 @@ func (*CallTransferFailed) Descriptor() ([]byte, []int) {
 	return file_callgate_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
+// A play started: the first of its sources, or a recognize's prompt (the recognize's operation
+// context). CallEvent.result_information is 200/0.
+type PlayStarted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlayStarted) Reset() {
+	*x = PlayStarted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlayStarted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlayStarted) ProtoMessage() {}
+
+func (x *PlayStarted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlayStarted.ProtoReflect.Descriptor instead.
+func (*PlayStarted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+// A play finished; CallEvent.result_information is 200/0.
+type PlayCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlayCompleted) Reset() {
+	*x = PlayCompleted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlayCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlayCompleted) ProtoMessage() {}
+
+func (x *PlayCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlayCompleted.ProtoReflect.Descriptor instead.
+func (*PlayCompleted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+// A play failed; CallEvent.result_information says why (400/8535: a file of the wrong format;
+// 400/8536: a file that could not be downloaded; 8565: Azure AI services).
+type PlayFailed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The index, in play_sources, of the source that failed. ACS JSON: data.failedPlaySourceIndex.
+	FailedPlaySourceIndex *int32 `protobuf:"varint,1,opt,name=failed_play_source_index,json=failedPlaySourceIndex,proto3,oneof" json:"failed_play_source_index,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *PlayFailed) Reset() {
+	*x = PlayFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlayFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlayFailed) ProtoMessage() {}
+
+func (x *PlayFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlayFailed.ProtoReflect.Descriptor instead.
+func (*PlayFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *PlayFailed) GetFailedPlaySourceIndex() int32 {
+	if x != nil && x.FailedPlaySourceIndex != nil {
+		return *x.FailedPlaySourceIndex
+	}
+	return 0
+}
+
+// A play was cancelled (CancelAllMediaOperations, or a media operation that interrupts it);
+// CallEvent.result_information is 400/8508.
+type PlayCanceled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlayCanceled) Reset() {
+	*x = PlayCanceled{}
+	mi := &file_callgate_v1_events_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlayCanceled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlayCanceled) ProtoMessage() {}
+
+func (x *PlayCanceled) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlayCanceled.ProtoReflect.Descriptor instead.
+func (*PlayCanceled) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{18}
+}
+
+// A recognize recognized input. Which kind is in recognition_type, the input in the matching
+// result; CallEvent.result_information says how it ended (200/8531: as many tones as asked;
+// 200/8514: a stop tone; 200/8533: a choice by its tone; 200/8545: a choice by a phrase;
+// 200/8569: speech).
+type RecognizeCompleted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What was recognized. ACS JSON: data.recognitionType.
+	RecognitionType RecognitionType `protobuf:"varint,1,opt,name=recognition_type,json=recognitionType,proto3,enum=callgate.v1.RecognitionType" json:"recognition_type,omitempty"`
+	// The tones, for DTMF. ACS JSON: data.dtmfResult.
+	DtmfResult *DtmfResult `protobuf:"bytes,2,opt,name=dtmf_result,json=dtmfResult,proto3" json:"dtmf_result,omitempty"`
+	// The choice, for choices. ACS JSON: data.choiceResult.
+	ChoiceResult *ChoiceResult `protobuf:"bytes,3,opt,name=choice_result,json=choiceResult,proto3" json:"choice_result,omitempty"`
+	// The speech, for speech. ACS JSON: data.speechResult.
+	SpeechResult *SpeechResult `protobuf:"bytes,4,opt,name=speech_result,json=speechResult,proto3" json:"speech_result,omitempty"`
+	// The tones, as api-version 2023-03-06 names dtmf_result. ACS JSON: data.collectTonesResult.
+	CollectTonesResult *DtmfResult `protobuf:"bytes,5,opt,name=collect_tones_result,json=collectTonesResult,proto3" json:"collect_tones_result,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *RecognizeCompleted) Reset() {
+	*x = RecognizeCompleted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecognizeCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecognizeCompleted) ProtoMessage() {}
+
+func (x *RecognizeCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecognizeCompleted.ProtoReflect.Descriptor instead.
+func (*RecognizeCompleted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *RecognizeCompleted) GetRecognitionType() RecognitionType {
+	if x != nil {
+		return x.RecognitionType
+	}
+	return RecognitionType_RECOGNITION_TYPE_UNSPECIFIED
+}
+
+func (x *RecognizeCompleted) GetDtmfResult() *DtmfResult {
+	if x != nil {
+		return x.DtmfResult
+	}
+	return nil
+}
+
+func (x *RecognizeCompleted) GetChoiceResult() *ChoiceResult {
+	if x != nil {
+		return x.ChoiceResult
+	}
+	return nil
+}
+
+func (x *RecognizeCompleted) GetSpeechResult() *SpeechResult {
+	if x != nil {
+		return x.SpeechResult
+	}
+	return nil
+}
+
+func (x *RecognizeCompleted) GetCollectTonesResult() *DtmfResult {
+	if x != nil {
+		return x.CollectTonesResult
+	}
+	return nil
+}
+
+// The tones a recognize collected. ACS JSON: DtmfResult.
+type DtmfResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tones, in the order they were pressed (a stop tone not included). ACS JSON: tones.
+	Tones         []DtmfTone `protobuf:"varint,1,rep,packed,name=tones,proto3,enum=callgate.v1.DtmfTone" json:"tones,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DtmfResult) Reset() {
+	*x = DtmfResult{}
+	mi := &file_callgate_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DtmfResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DtmfResult) ProtoMessage() {}
+
+func (x *DtmfResult) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DtmfResult.ProtoReflect.Descriptor instead.
+func (*DtmfResult) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *DtmfResult) GetTones() []DtmfTone {
+	if x != nil {
+		return x.Tones
+	}
+	return nil
+}
+
+// The choice a recognize recognized. ACS JSON: ChoiceResult.
+type ChoiceResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The choice's label. ACS JSON: label.
+	Label string `protobuf:"bytes,1,opt,name=label,proto3" json:"label,omitempty"`
+	// The phrase that picked it, when it was picked by speech. ACS JSON: recognizedPhrase.
+	RecognizedPhrase string `protobuf:"bytes,2,opt,name=recognized_phrase,json=recognizedPhrase,proto3" json:"recognized_phrase,omitempty"`
+	// How sure the recognition is, 0 to 1, when ACS says. ACS JSON: confidence.
+	Confidence    float64 `protobuf:"fixed64,3,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChoiceResult) Reset() {
+	*x = ChoiceResult{}
+	mi := &file_callgate_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChoiceResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChoiceResult) ProtoMessage() {}
+
+func (x *ChoiceResult) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChoiceResult.ProtoReflect.Descriptor instead.
+func (*ChoiceResult) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ChoiceResult) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *ChoiceResult) GetRecognizedPhrase() string {
+	if x != nil {
+		return x.RecognizedPhrase
+	}
+	return ""
+}
+
+func (x *ChoiceResult) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+// The speech a recognize recognized. ACS JSON: SpeechResult.
+type SpeechResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The text. ACS JSON: speech.
+	Speech string `protobuf:"bytes,1,opt,name=speech,proto3" json:"speech,omitempty"`
+	// How sure the recognition is, 0 to 1, when ACS says. ACS JSON: confidence.
+	Confidence    float64 `protobuf:"fixed64,2,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SpeechResult) Reset() {
+	*x = SpeechResult{}
+	mi := &file_callgate_v1_events_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SpeechResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SpeechResult) ProtoMessage() {}
+
+func (x *SpeechResult) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SpeechResult.ProtoReflect.Descriptor instead.
+func (*SpeechResult) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SpeechResult) GetSpeech() string {
+	if x != nil {
+		return x.Speech
+	}
+	return ""
+}
+
+func (x *SpeechResult) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+// A recognize failed; CallEvent.result_information says why (400/8510: initial silence;
+// 400/8532: too long between tones; 500/8511: the prompt could not be played; 400/8547: speech
+// matching no choice; 500/8534: a tone matching no choice).
+type RecognizeFailed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The index of the prompt that failed, when a prompt did. ACS JSON: data.failedPlaySourceIndex.
+	FailedPlaySourceIndex *int32 `protobuf:"varint,1,opt,name=failed_play_source_index,json=failedPlaySourceIndex,proto3,oneof" json:"failed_play_source_index,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *RecognizeFailed) Reset() {
+	*x = RecognizeFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecognizeFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecognizeFailed) ProtoMessage() {}
+
+func (x *RecognizeFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecognizeFailed.ProtoReflect.Descriptor instead.
+func (*RecognizeFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RecognizeFailed) GetFailedPlaySourceIndex() int32 {
+	if x != nil && x.FailedPlaySourceIndex != nil {
+		return *x.FailedPlaySourceIndex
+	}
+	return 0
+}
+
+// A recognize was cancelled; CallEvent.result_information is 400/8508.
+type RecognizeCanceled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecognizeCanceled) Reset() {
+	*x = RecognizeCanceled{}
+	mi := &file_callgate_v1_events_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecognizeCanceled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecognizeCanceled) ProtoMessage() {}
+
+func (x *RecognizeCanceled) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecognizeCanceled.ProtoReflect.Descriptor instead.
+func (*RecognizeCanceled) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{24}
+}
+
+// Continuous DTMF recognition heard a tone.
+type ContinuousDtmfRecognitionToneReceived struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Increases by one with each tone of the call connection: a gap means a missed tone.
+	// ACS JSON: data.sequenceId.
+	SequenceId int32 `protobuf:"varint,1,opt,name=sequence_id,json=sequenceId,proto3" json:"sequence_id,omitempty"`
+	// The tone. ACS JSON: data.tone.
+	Tone DtmfTone `protobuf:"varint,2,opt,name=tone,proto3,enum=callgate.v1.DtmfTone" json:"tone,omitempty"`
+	// The tone and its sequence ID, as preview api-versions send them. ACS JSON: data.toneInfo.
+	ToneInfo      *ToneInfo `protobuf:"bytes,3,opt,name=tone_info,json=toneInfo,proto3" json:"tone_info,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContinuousDtmfRecognitionToneReceived) Reset() {
+	*x = ContinuousDtmfRecognitionToneReceived{}
+	mi := &file_callgate_v1_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContinuousDtmfRecognitionToneReceived) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContinuousDtmfRecognitionToneReceived) ProtoMessage() {}
+
+func (x *ContinuousDtmfRecognitionToneReceived) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContinuousDtmfRecognitionToneReceived.ProtoReflect.Descriptor instead.
+func (*ContinuousDtmfRecognitionToneReceived) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ContinuousDtmfRecognitionToneReceived) GetSequenceId() int32 {
+	if x != nil {
+		return x.SequenceId
+	}
+	return 0
+}
+
+func (x *ContinuousDtmfRecognitionToneReceived) GetTone() DtmfTone {
+	if x != nil {
+		return x.Tone
+	}
+	return DtmfTone_DTMF_TONE_UNSPECIFIED
+}
+
+func (x *ContinuousDtmfRecognitionToneReceived) GetToneInfo() *ToneInfo {
+	if x != nil {
+		return x.ToneInfo
+	}
+	return nil
+}
+
+// A tone and its sequence ID, as preview api-versions send them. ACS JSON: ToneInfo.
+type ToneInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tone's sequence ID. ACS JSON: sequenceId.
+	SequenceId int32 `protobuf:"varint,1,opt,name=sequence_id,json=sequenceId,proto3" json:"sequence_id,omitempty"`
+	// The tone. ACS JSON: tone.
+	Tone          DtmfTone `protobuf:"varint,2,opt,name=tone,proto3,enum=callgate.v1.DtmfTone" json:"tone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ToneInfo) Reset() {
+	*x = ToneInfo{}
+	mi := &file_callgate_v1_events_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ToneInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ToneInfo) ProtoMessage() {}
+
+func (x *ToneInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ToneInfo.ProtoReflect.Descriptor instead.
+func (*ToneInfo) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ToneInfo) GetSequenceId() int32 {
+	if x != nil {
+		return x.SequenceId
+	}
+	return 0
+}
+
+func (x *ToneInfo) GetTone() DtmfTone {
+	if x != nil {
+		return x.Tone
+	}
+	return DtmfTone_DTMF_TONE_UNSPECIFIED
+}
+
+// Continuous DTMF recognition failed; CallEvent.result_information says why.
+type ContinuousDtmfRecognitionToneFailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContinuousDtmfRecognitionToneFailed) Reset() {
+	*x = ContinuousDtmfRecognitionToneFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContinuousDtmfRecognitionToneFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContinuousDtmfRecognitionToneFailed) ProtoMessage() {}
+
+func (x *ContinuousDtmfRecognitionToneFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContinuousDtmfRecognitionToneFailed.ProtoReflect.Descriptor instead.
+func (*ContinuousDtmfRecognitionToneFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{27}
+}
+
+// Continuous DTMF recognition stopped (StopContinuousDtmfRecognition, or the call ending).
+type ContinuousDtmfRecognitionStopped struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContinuousDtmfRecognitionStopped) Reset() {
+	*x = ContinuousDtmfRecognitionStopped{}
+	mi := &file_callgate_v1_events_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContinuousDtmfRecognitionStopped) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContinuousDtmfRecognitionStopped) ProtoMessage() {}
+
+func (x *ContinuousDtmfRecognitionStopped) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContinuousDtmfRecognitionStopped.ProtoReflect.Descriptor instead.
+func (*ContinuousDtmfRecognitionStopped) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{28}
+}
+
+// Sent tones were played to the participant.
+type SendDtmfTonesCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendDtmfTonesCompleted) Reset() {
+	*x = SendDtmfTonesCompleted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendDtmfTonesCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendDtmfTonesCompleted) ProtoMessage() {}
+
+func (x *SendDtmfTonesCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendDtmfTonesCompleted.ProtoReflect.Descriptor instead.
+func (*SendDtmfTonesCompleted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{29}
+}
+
+// Sending tones failed; CallEvent.result_information says why.
+type SendDtmfTonesFailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendDtmfTonesFailed) Reset() {
+	*x = SendDtmfTonesFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendDtmfTonesFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendDtmfTonesFailed) ProtoMessage() {}
+
+func (x *SendDtmfTonesFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendDtmfTonesFailed.ProtoReflect.Descriptor instead.
+func (*SendDtmfTonesFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{30}
+}
+
+// SendDtmfTonesCompleted as older api-versions name it.
+type SendDtmfCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendDtmfCompleted) Reset() {
+	*x = SendDtmfCompleted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendDtmfCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendDtmfCompleted) ProtoMessage() {}
+
+func (x *SendDtmfCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendDtmfCompleted.ProtoReflect.Descriptor instead.
+func (*SendDtmfCompleted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{31}
+}
+
+// SendDtmfTonesFailed as older api-versions name it.
+type SendDtmfFailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendDtmfFailed) Reset() {
+	*x = SendDtmfFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendDtmfFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendDtmfFailed) ProtoMessage() {}
+
+func (x *SendDtmfFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendDtmfFailed.ProtoReflect.Descriptor instead.
+func (*SendDtmfFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{32}
+}
+
+// A hold failed, typically because its music could not be played; CallEvent.result_information
+// says why.
+type HoldFailed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldFailed) Reset() {
+	*x = HoldFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldFailed) ProtoMessage() {}
+
+func (x *HoldFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldFailed.ProtoReflect.Descriptor instead.
+func (*HoldFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{33}
+}
+
+// Music on hold started. Sent by preview api-versions only: the stable 2026-03-12 sends none.
+type HoldAudioStarted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldAudioStarted) Reset() {
+	*x = HoldAudioStarted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldAudioStarted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldAudioStarted) ProtoMessage() {}
+
+func (x *HoldAudioStarted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldAudioStarted.ProtoReflect.Descriptor instead.
+func (*HoldAudioStarted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{34}
+}
+
+// Music on hold paused while another play plays. Preview api-versions only.
+type HoldAudioPaused struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldAudioPaused) Reset() {
+	*x = HoldAudioPaused{}
+	mi := &file_callgate_v1_events_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldAudioPaused) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldAudioPaused) ProtoMessage() {}
+
+func (x *HoldAudioPaused) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldAudioPaused.ProtoReflect.Descriptor instead.
+func (*HoldAudioPaused) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{35}
+}
+
+// Music on hold resumed after another play. Preview api-versions only.
+type HoldAudioResumed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldAudioResumed) Reset() {
+	*x = HoldAudioResumed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldAudioResumed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldAudioResumed) ProtoMessage() {}
+
+func (x *HoldAudioResumed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldAudioResumed.ProtoReflect.Descriptor instead.
+func (*HoldAudioResumed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{36}
+}
+
+// Music on hold ended (the participant was taken off hold). Preview api-versions only.
+type HoldAudioCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HoldAudioCompleted) Reset() {
+	*x = HoldAudioCompleted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HoldAudioCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HoldAudioCompleted) ProtoMessage() {}
+
+func (x *HoldAudioCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HoldAudioCompleted.ProtoReflect.Descriptor instead.
+func (*HoldAudioCompleted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{37}
+}
+
+// A participant was moved into the call (MoveParticipants): one event per participant.
+type MoveParticipantSucceeded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant moved. ACS JSON: data.participant.
+	Participant *CommunicationIdentifier `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The call connection it was moved from. ACS JSON: data.fromCall.
+	FromCall      string `protobuf:"bytes,2,opt,name=from_call,json=fromCall,proto3" json:"from_call,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveParticipantSucceeded) Reset() {
+	*x = MoveParticipantSucceeded{}
+	mi := &file_callgate_v1_events_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveParticipantSucceeded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveParticipantSucceeded) ProtoMessage() {}
+
+func (x *MoveParticipantSucceeded) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveParticipantSucceeded.ProtoReflect.Descriptor instead.
+func (*MoveParticipantSucceeded) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *MoveParticipantSucceeded) GetParticipant() *CommunicationIdentifier {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+func (x *MoveParticipantSucceeded) GetFromCall() string {
+	if x != nil {
+		return x.FromCall
+	}
+	return ""
+}
+
+// A participant could not be moved into the call; CallEvent.result_information says why.
+type MoveParticipantFailed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The participant that was not moved. ACS JSON: data.participant.
+	Participant *CommunicationIdentifier `protobuf:"bytes,1,opt,name=participant,proto3" json:"participant,omitempty"`
+	// The call connection it was to be moved from. ACS JSON: data.fromCall.
+	FromCall      string `protobuf:"bytes,2,opt,name=from_call,json=fromCall,proto3" json:"from_call,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveParticipantFailed) Reset() {
+	*x = MoveParticipantFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveParticipantFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveParticipantFailed) ProtoMessage() {}
+
+func (x *MoveParticipantFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveParticipantFailed.ProtoReflect.Descriptor instead.
+func (*MoveParticipantFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *MoveParticipantFailed) GetParticipant() *CommunicationIdentifier {
+	if x != nil {
+		return x.Participant
+	}
+	return nil
+}
+
+func (x *MoveParticipantFailed) GetFromCall() string {
+	if x != nil {
+		return x.FromCall
+	}
+	return ""
+}
+
 // IncomingCall is a call placed to an identity of the ACS resource, as Event Grid delivered it
 // (event type Microsoft.Communication.IncomingCall). Answer, reject or redirect it with its
 // `incoming_call_context`.
@@ -1054,7 +2550,7 @@ type IncomingCall struct {
 
 func (x *IncomingCall) Reset() {
 	*x = IncomingCall{}
-	mi := &file_callgate_v1_events_proto_msgTypes[15]
+	mi := &file_callgate_v1_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1066,7 +2562,7 @@ func (x *IncomingCall) String() string {
 func (*IncomingCall) ProtoMessage() {}
 
 func (x *IncomingCall) ProtoReflect() protoreflect.Message {
-	mi := &file_callgate_v1_events_proto_msgTypes[15]
+	mi := &file_callgate_v1_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1079,7 +2575,7 @@ func (x *IncomingCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncomingCall.ProtoReflect.Descriptor instead.
 func (*IncomingCall) Descriptor() ([]byte, []int) {
-	return file_callgate_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *IncomingCall) GetSequence() uint64 {
@@ -1180,7 +2676,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_callgate_v1_events_proto_msgTypes[16]
+	mi := &file_callgate_v1_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +2688,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_callgate_v1_events_proto_msgTypes[16]
+	mi := &file_callgate_v1_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +2701,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_callgate_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Heartbeat) GetLatestSequence() uint64 {
@@ -1226,7 +2722,7 @@ var File_callgate_v1_events_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x18callgate/v1/events.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\r\n" +
+	"\x18callgate/v1/events.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x17callgate/v1/media.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x1b\n" +
 	"\tCallEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
@@ -1252,7 +2748,30 @@ const file_callgate_v1_events_proto_rawDesc = "" +
 	"\x1cremove_participant_succeeded\x18\x1e \x01(\v2'.callgate.v1.RemoveParticipantSucceededH\x00R\x1aremoveParticipantSucceeded\x12b\n" +
 	"\x19remove_participant_failed\x18\x1f \x01(\v2$.callgate.v1.RemoveParticipantFailedH\x00R\x17removeParticipantFailed\x12Y\n" +
 	"\x16call_transfer_accepted\x18  \x01(\v2!.callgate.v1.CallTransferAcceptedH\x00R\x14callTransferAccepted\x12S\n" +
-	"\x14call_transfer_failed\x18! \x01(\v2\x1f.callgate.v1.CallTransferFailedH\x00R\x12callTransferFailedB\a\n" +
+	"\x14call_transfer_failed\x18! \x01(\v2\x1f.callgate.v1.CallTransferFailedH\x00R\x12callTransferFailed\x12=\n" +
+	"\fplay_started\x18\" \x01(\v2\x18.callgate.v1.PlayStartedH\x00R\vplayStarted\x12C\n" +
+	"\x0eplay_completed\x18# \x01(\v2\x1a.callgate.v1.PlayCompletedH\x00R\rplayCompleted\x12:\n" +
+	"\vplay_failed\x18$ \x01(\v2\x17.callgate.v1.PlayFailedH\x00R\n" +
+	"playFailed\x12@\n" +
+	"\rplay_canceled\x18% \x01(\v2\x19.callgate.v1.PlayCanceledH\x00R\fplayCanceled\x12R\n" +
+	"\x13recognize_completed\x18& \x01(\v2\x1f.callgate.v1.RecognizeCompletedH\x00R\x12recognizeCompleted\x12I\n" +
+	"\x10recognize_failed\x18' \x01(\v2\x1c.callgate.v1.RecognizeFailedH\x00R\x0frecognizeFailed\x12O\n" +
+	"\x12recognize_canceled\x18( \x01(\v2\x1e.callgate.v1.RecognizeCanceledH\x00R\x11recognizeCanceled\x12\x8e\x01\n" +
+	")continuous_dtmf_recognition_tone_received\x18) \x01(\v22.callgate.v1.ContinuousDtmfRecognitionToneReceivedH\x00R%continuousDtmfRecognitionToneReceived\x12\x88\x01\n" +
+	"'continuous_dtmf_recognition_tone_failed\x18* \x01(\v20.callgate.v1.ContinuousDtmfRecognitionToneFailedH\x00R#continuousDtmfRecognitionToneFailed\x12~\n" +
+	"#continuous_dtmf_recognition_stopped\x18+ \x01(\v2-.callgate.v1.ContinuousDtmfRecognitionStoppedH\x00R continuousDtmfRecognitionStopped\x12`\n" +
+	"\x19send_dtmf_tones_completed\x18, \x01(\v2#.callgate.v1.SendDtmfTonesCompletedH\x00R\x16sendDtmfTonesCompleted\x12W\n" +
+	"\x16send_dtmf_tones_failed\x18- \x01(\v2 .callgate.v1.SendDtmfTonesFailedH\x00R\x13sendDtmfTonesFailed\x12P\n" +
+	"\x13send_dtmf_completed\x18. \x01(\v2\x1e.callgate.v1.SendDtmfCompletedH\x00R\x11sendDtmfCompleted\x12G\n" +
+	"\x10send_dtmf_failed\x18/ \x01(\v2\x1b.callgate.v1.SendDtmfFailedH\x00R\x0esendDtmfFailed\x12:\n" +
+	"\vhold_failed\x180 \x01(\v2\x17.callgate.v1.HoldFailedH\x00R\n" +
+	"holdFailed\x12M\n" +
+	"\x12hold_audio_started\x181 \x01(\v2\x1d.callgate.v1.HoldAudioStartedH\x00R\x10holdAudioStarted\x12J\n" +
+	"\x11hold_audio_paused\x182 \x01(\v2\x1c.callgate.v1.HoldAudioPausedH\x00R\x0fholdAudioPaused\x12M\n" +
+	"\x12hold_audio_resumed\x183 \x01(\v2\x1d.callgate.v1.HoldAudioResumedH\x00R\x10holdAudioResumed\x12S\n" +
+	"\x14hold_audio_completed\x184 \x01(\v2\x1f.callgate.v1.HoldAudioCompletedH\x00R\x12holdAudioCompleted\x12e\n" +
+	"\x1amove_participant_succeeded\x185 \x01(\v2%.callgate.v1.MoveParticipantSucceededH\x00R\x18moveParticipantSucceeded\x12\\\n" +
+	"\x17move_participant_failed\x186 \x01(\v2\".callgate.v1.MoveParticipantFailedH\x00R\x15moveParticipantFailedB\a\n" +
 	"\x05event\"\x0f\n" +
 	"\rCallConnected\"\x12\n" +
 	"\x10CallDisconnected\"\x12\n" +
@@ -1279,7 +2798,66 @@ const file_callgate_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"transferee\x18\x02 \x01(\v2$.callgate.v1.CommunicationIdentifierR\n" +
 	"transferee\"\x14\n" +
-	"\x12CallTransferFailed\"\xd7\x04\n" +
+	"\x12CallTransferFailed\"\r\n" +
+	"\vPlayStarted\"\x0f\n" +
+	"\rPlayCompleted\"g\n" +
+	"\n" +
+	"PlayFailed\x12<\n" +
+	"\x18failed_play_source_index\x18\x01 \x01(\x05H\x00R\x15failedPlaySourceIndex\x88\x01\x01B\x1b\n" +
+	"\x19_failed_play_source_index\"\x0e\n" +
+	"\fPlayCanceled\"\xe2\x02\n" +
+	"\x12RecognizeCompleted\x12G\n" +
+	"\x10recognition_type\x18\x01 \x01(\x0e2\x1c.callgate.v1.RecognitionTypeR\x0frecognitionType\x128\n" +
+	"\vdtmf_result\x18\x02 \x01(\v2\x17.callgate.v1.DtmfResultR\n" +
+	"dtmfResult\x12>\n" +
+	"\rchoice_result\x18\x03 \x01(\v2\x19.callgate.v1.ChoiceResultR\fchoiceResult\x12>\n" +
+	"\rspeech_result\x18\x04 \x01(\v2\x19.callgate.v1.SpeechResultR\fspeechResult\x12I\n" +
+	"\x14collect_tones_result\x18\x05 \x01(\v2\x17.callgate.v1.DtmfResultR\x12collectTonesResult\"9\n" +
+	"\n" +
+	"DtmfResult\x12+\n" +
+	"\x05tones\x18\x01 \x03(\x0e2\x15.callgate.v1.DtmfToneR\x05tones\"q\n" +
+	"\fChoiceResult\x12\x14\n" +
+	"\x05label\x18\x01 \x01(\tR\x05label\x12+\n" +
+	"\x11recognized_phrase\x18\x02 \x01(\tR\x10recognizedPhrase\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x03 \x01(\x01R\n" +
+	"confidence\"F\n" +
+	"\fSpeechResult\x12\x16\n" +
+	"\x06speech\x18\x01 \x01(\tR\x06speech\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x02 \x01(\x01R\n" +
+	"confidence\"l\n" +
+	"\x0fRecognizeFailed\x12<\n" +
+	"\x18failed_play_source_index\x18\x01 \x01(\x05H\x00R\x15failedPlaySourceIndex\x88\x01\x01B\x1b\n" +
+	"\x19_failed_play_source_index\"\x13\n" +
+	"\x11RecognizeCanceled\"\xa7\x01\n" +
+	"%ContinuousDtmfRecognitionToneReceived\x12\x1f\n" +
+	"\vsequence_id\x18\x01 \x01(\x05R\n" +
+	"sequenceId\x12)\n" +
+	"\x04tone\x18\x02 \x01(\x0e2\x15.callgate.v1.DtmfToneR\x04tone\x122\n" +
+	"\ttone_info\x18\x03 \x01(\v2\x15.callgate.v1.ToneInfoR\btoneInfo\"V\n" +
+	"\bToneInfo\x12\x1f\n" +
+	"\vsequence_id\x18\x01 \x01(\x05R\n" +
+	"sequenceId\x12)\n" +
+	"\x04tone\x18\x02 \x01(\x0e2\x15.callgate.v1.DtmfToneR\x04tone\"%\n" +
+	"#ContinuousDtmfRecognitionToneFailed\"\"\n" +
+	" ContinuousDtmfRecognitionStopped\"\x18\n" +
+	"\x16SendDtmfTonesCompleted\"\x15\n" +
+	"\x13SendDtmfTonesFailed\"\x13\n" +
+	"\x11SendDtmfCompleted\"\x10\n" +
+	"\x0eSendDtmfFailed\"\f\n" +
+	"\n" +
+	"HoldFailed\"\x12\n" +
+	"\x10HoldAudioStarted\"\x11\n" +
+	"\x0fHoldAudioPaused\"\x12\n" +
+	"\x10HoldAudioResumed\"\x14\n" +
+	"\x12HoldAudioCompleted\"\x7f\n" +
+	"\x18MoveParticipantSucceeded\x12F\n" +
+	"\vparticipant\x18\x01 \x01(\v2$.callgate.v1.CommunicationIdentifierR\vparticipant\x12\x1b\n" +
+	"\tfrom_call\x18\x02 \x01(\tR\bfromCall\"|\n" +
+	"\x15MoveParticipantFailed\x12F\n" +
+	"\vparticipant\x18\x01 \x01(\v2$.callgate.v1.CommunicationIdentifierR\vparticipant\x12\x1b\n" +
+	"\tfrom_call\x18\x02 \x01(\tR\bfromCall\"\xd7\x04\n" +
 	"\fIncomingCall\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12.\n" +
@@ -1310,36 +2888,63 @@ func file_callgate_v1_events_proto_rawDescGZIP() []byte {
 	return file_callgate_v1_events_proto_rawDescData
 }
 
-var file_callgate_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_callgate_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_callgate_v1_events_proto_goTypes = []any{
-	(*CallEvent)(nil),                     // 0: callgate.v1.CallEvent
-	(*CallConnected)(nil),                 // 1: callgate.v1.CallConnected
-	(*CallDisconnected)(nil),              // 2: callgate.v1.CallDisconnected
-	(*CreateCallFailed)(nil),              // 3: callgate.v1.CreateCallFailed
-	(*AnswerFailed)(nil),                  // 4: callgate.v1.AnswerFailed
-	(*ConnectFailed)(nil),                 // 5: callgate.v1.ConnectFailed
-	(*ParticipantsUpdated)(nil),           // 6: callgate.v1.ParticipantsUpdated
-	(*AddParticipantSucceeded)(nil),       // 7: callgate.v1.AddParticipantSucceeded
-	(*AddParticipantFailed)(nil),          // 8: callgate.v1.AddParticipantFailed
-	(*CancelAddParticipantSucceeded)(nil), // 9: callgate.v1.CancelAddParticipantSucceeded
-	(*CancelAddParticipantFailed)(nil),    // 10: callgate.v1.CancelAddParticipantFailed
-	(*RemoveParticipantSucceeded)(nil),    // 11: callgate.v1.RemoveParticipantSucceeded
-	(*RemoveParticipantFailed)(nil),       // 12: callgate.v1.RemoveParticipantFailed
-	(*CallTransferAccepted)(nil),          // 13: callgate.v1.CallTransferAccepted
-	(*CallTransferFailed)(nil),            // 14: callgate.v1.CallTransferFailed
-	(*IncomingCall)(nil),                  // 15: callgate.v1.IncomingCall
-	(*Heartbeat)(nil),                     // 16: callgate.v1.Heartbeat
-	(*timestamppb.Timestamp)(nil),         // 17: google.protobuf.Timestamp
-	(*ResultInformation)(nil),             // 18: callgate.v1.ResultInformation
-	(*structpb.Struct)(nil),               // 19: google.protobuf.Struct
-	(*CallParticipant)(nil),               // 20: callgate.v1.CallParticipant
-	(*CommunicationIdentifier)(nil),       // 21: callgate.v1.CommunicationIdentifier
-	(*CustomCallingContext)(nil),          // 22: callgate.v1.CustomCallingContext
+	(*CallEvent)(nil),                             // 0: callgate.v1.CallEvent
+	(*CallConnected)(nil),                         // 1: callgate.v1.CallConnected
+	(*CallDisconnected)(nil),                      // 2: callgate.v1.CallDisconnected
+	(*CreateCallFailed)(nil),                      // 3: callgate.v1.CreateCallFailed
+	(*AnswerFailed)(nil),                          // 4: callgate.v1.AnswerFailed
+	(*ConnectFailed)(nil),                         // 5: callgate.v1.ConnectFailed
+	(*ParticipantsUpdated)(nil),                   // 6: callgate.v1.ParticipantsUpdated
+	(*AddParticipantSucceeded)(nil),               // 7: callgate.v1.AddParticipantSucceeded
+	(*AddParticipantFailed)(nil),                  // 8: callgate.v1.AddParticipantFailed
+	(*CancelAddParticipantSucceeded)(nil),         // 9: callgate.v1.CancelAddParticipantSucceeded
+	(*CancelAddParticipantFailed)(nil),            // 10: callgate.v1.CancelAddParticipantFailed
+	(*RemoveParticipantSucceeded)(nil),            // 11: callgate.v1.RemoveParticipantSucceeded
+	(*RemoveParticipantFailed)(nil),               // 12: callgate.v1.RemoveParticipantFailed
+	(*CallTransferAccepted)(nil),                  // 13: callgate.v1.CallTransferAccepted
+	(*CallTransferFailed)(nil),                    // 14: callgate.v1.CallTransferFailed
+	(*PlayStarted)(nil),                           // 15: callgate.v1.PlayStarted
+	(*PlayCompleted)(nil),                         // 16: callgate.v1.PlayCompleted
+	(*PlayFailed)(nil),                            // 17: callgate.v1.PlayFailed
+	(*PlayCanceled)(nil),                          // 18: callgate.v1.PlayCanceled
+	(*RecognizeCompleted)(nil),                    // 19: callgate.v1.RecognizeCompleted
+	(*DtmfResult)(nil),                            // 20: callgate.v1.DtmfResult
+	(*ChoiceResult)(nil),                          // 21: callgate.v1.ChoiceResult
+	(*SpeechResult)(nil),                          // 22: callgate.v1.SpeechResult
+	(*RecognizeFailed)(nil),                       // 23: callgate.v1.RecognizeFailed
+	(*RecognizeCanceled)(nil),                     // 24: callgate.v1.RecognizeCanceled
+	(*ContinuousDtmfRecognitionToneReceived)(nil), // 25: callgate.v1.ContinuousDtmfRecognitionToneReceived
+	(*ToneInfo)(nil),                              // 26: callgate.v1.ToneInfo
+	(*ContinuousDtmfRecognitionToneFailed)(nil),   // 27: callgate.v1.ContinuousDtmfRecognitionToneFailed
+	(*ContinuousDtmfRecognitionStopped)(nil),      // 28: callgate.v1.ContinuousDtmfRecognitionStopped
+	(*SendDtmfTonesCompleted)(nil),                // 29: callgate.v1.SendDtmfTonesCompleted
+	(*SendDtmfTonesFailed)(nil),                   // 30: callgate.v1.SendDtmfTonesFailed
+	(*SendDtmfCompleted)(nil),                     // 31: callgate.v1.SendDtmfCompleted
+	(*SendDtmfFailed)(nil),                        // 32: callgate.v1.SendDtmfFailed
+	(*HoldFailed)(nil),                            // 33: callgate.v1.HoldFailed
+	(*HoldAudioStarted)(nil),                      // 34: callgate.v1.HoldAudioStarted
+	(*HoldAudioPaused)(nil),                       // 35: callgate.v1.HoldAudioPaused
+	(*HoldAudioResumed)(nil),                      // 36: callgate.v1.HoldAudioResumed
+	(*HoldAudioCompleted)(nil),                    // 37: callgate.v1.HoldAudioCompleted
+	(*MoveParticipantSucceeded)(nil),              // 38: callgate.v1.MoveParticipantSucceeded
+	(*MoveParticipantFailed)(nil),                 // 39: callgate.v1.MoveParticipantFailed
+	(*IncomingCall)(nil),                          // 40: callgate.v1.IncomingCall
+	(*Heartbeat)(nil),                             // 41: callgate.v1.Heartbeat
+	(*timestamppb.Timestamp)(nil),                 // 42: google.protobuf.Timestamp
+	(*ResultInformation)(nil),                     // 43: callgate.v1.ResultInformation
+	(*structpb.Struct)(nil),                       // 44: google.protobuf.Struct
+	(*CallParticipant)(nil),                       // 45: callgate.v1.CallParticipant
+	(*CommunicationIdentifier)(nil),               // 46: callgate.v1.CommunicationIdentifier
+	(RecognitionType)(0),                          // 47: callgate.v1.RecognitionType
+	(DtmfTone)(0),                                 // 48: callgate.v1.DtmfTone
+	(*CustomCallingContext)(nil),                  // 49: callgate.v1.CustomCallingContext
 }
 var file_callgate_v1_events_proto_depIdxs = []int32{
-	17, // 0: callgate.v1.CallEvent.time:type_name -> google.protobuf.Timestamp
-	18, // 1: callgate.v1.CallEvent.result_information:type_name -> callgate.v1.ResultInformation
-	19, // 2: callgate.v1.CallEvent.data:type_name -> google.protobuf.Struct
+	42, // 0: callgate.v1.CallEvent.time:type_name -> google.protobuf.Timestamp
+	43, // 1: callgate.v1.CallEvent.result_information:type_name -> callgate.v1.ResultInformation
+	44, // 2: callgate.v1.CallEvent.data:type_name -> google.protobuf.Struct
 	1,  // 3: callgate.v1.CallEvent.call_connected:type_name -> callgate.v1.CallConnected
 	2,  // 4: callgate.v1.CallEvent.call_disconnected:type_name -> callgate.v1.CallDisconnected
 	3,  // 5: callgate.v1.CallEvent.create_call_failed:type_name -> callgate.v1.CreateCallFailed
@@ -1354,25 +2959,57 @@ var file_callgate_v1_events_proto_depIdxs = []int32{
 	12, // 14: callgate.v1.CallEvent.remove_participant_failed:type_name -> callgate.v1.RemoveParticipantFailed
 	13, // 15: callgate.v1.CallEvent.call_transfer_accepted:type_name -> callgate.v1.CallTransferAccepted
 	14, // 16: callgate.v1.CallEvent.call_transfer_failed:type_name -> callgate.v1.CallTransferFailed
-	20, // 17: callgate.v1.ParticipantsUpdated.participants:type_name -> callgate.v1.CallParticipant
-	21, // 18: callgate.v1.AddParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
-	21, // 19: callgate.v1.AddParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
-	21, // 20: callgate.v1.RemoveParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
-	21, // 21: callgate.v1.RemoveParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
-	21, // 22: callgate.v1.CallTransferAccepted.transfer_target:type_name -> callgate.v1.CommunicationIdentifier
-	21, // 23: callgate.v1.CallTransferAccepted.transferee:type_name -> callgate.v1.CommunicationIdentifier
-	17, // 24: callgate.v1.IncomingCall.time:type_name -> google.protobuf.Timestamp
-	21, // 25: callgate.v1.IncomingCall.to:type_name -> callgate.v1.CommunicationIdentifier
-	21, // 26: callgate.v1.IncomingCall.from:type_name -> callgate.v1.CommunicationIdentifier
-	22, // 27: callgate.v1.IncomingCall.custom_context:type_name -> callgate.v1.CustomCallingContext
-	21, // 28: callgate.v1.IncomingCall.on_behalf_of_callee:type_name -> callgate.v1.CommunicationIdentifier
-	19, // 29: callgate.v1.IncomingCall.data:type_name -> google.protobuf.Struct
-	17, // 30: callgate.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	15, // 17: callgate.v1.CallEvent.play_started:type_name -> callgate.v1.PlayStarted
+	16, // 18: callgate.v1.CallEvent.play_completed:type_name -> callgate.v1.PlayCompleted
+	17, // 19: callgate.v1.CallEvent.play_failed:type_name -> callgate.v1.PlayFailed
+	18, // 20: callgate.v1.CallEvent.play_canceled:type_name -> callgate.v1.PlayCanceled
+	19, // 21: callgate.v1.CallEvent.recognize_completed:type_name -> callgate.v1.RecognizeCompleted
+	23, // 22: callgate.v1.CallEvent.recognize_failed:type_name -> callgate.v1.RecognizeFailed
+	24, // 23: callgate.v1.CallEvent.recognize_canceled:type_name -> callgate.v1.RecognizeCanceled
+	25, // 24: callgate.v1.CallEvent.continuous_dtmf_recognition_tone_received:type_name -> callgate.v1.ContinuousDtmfRecognitionToneReceived
+	27, // 25: callgate.v1.CallEvent.continuous_dtmf_recognition_tone_failed:type_name -> callgate.v1.ContinuousDtmfRecognitionToneFailed
+	28, // 26: callgate.v1.CallEvent.continuous_dtmf_recognition_stopped:type_name -> callgate.v1.ContinuousDtmfRecognitionStopped
+	29, // 27: callgate.v1.CallEvent.send_dtmf_tones_completed:type_name -> callgate.v1.SendDtmfTonesCompleted
+	30, // 28: callgate.v1.CallEvent.send_dtmf_tones_failed:type_name -> callgate.v1.SendDtmfTonesFailed
+	31, // 29: callgate.v1.CallEvent.send_dtmf_completed:type_name -> callgate.v1.SendDtmfCompleted
+	32, // 30: callgate.v1.CallEvent.send_dtmf_failed:type_name -> callgate.v1.SendDtmfFailed
+	33, // 31: callgate.v1.CallEvent.hold_failed:type_name -> callgate.v1.HoldFailed
+	34, // 32: callgate.v1.CallEvent.hold_audio_started:type_name -> callgate.v1.HoldAudioStarted
+	35, // 33: callgate.v1.CallEvent.hold_audio_paused:type_name -> callgate.v1.HoldAudioPaused
+	36, // 34: callgate.v1.CallEvent.hold_audio_resumed:type_name -> callgate.v1.HoldAudioResumed
+	37, // 35: callgate.v1.CallEvent.hold_audio_completed:type_name -> callgate.v1.HoldAudioCompleted
+	38, // 36: callgate.v1.CallEvent.move_participant_succeeded:type_name -> callgate.v1.MoveParticipantSucceeded
+	39, // 37: callgate.v1.CallEvent.move_participant_failed:type_name -> callgate.v1.MoveParticipantFailed
+	45, // 38: callgate.v1.ParticipantsUpdated.participants:type_name -> callgate.v1.CallParticipant
+	46, // 39: callgate.v1.AddParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
+	46, // 40: callgate.v1.AddParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
+	46, // 41: callgate.v1.RemoveParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
+	46, // 42: callgate.v1.RemoveParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
+	46, // 43: callgate.v1.CallTransferAccepted.transfer_target:type_name -> callgate.v1.CommunicationIdentifier
+	46, // 44: callgate.v1.CallTransferAccepted.transferee:type_name -> callgate.v1.CommunicationIdentifier
+	47, // 45: callgate.v1.RecognizeCompleted.recognition_type:type_name -> callgate.v1.RecognitionType
+	20, // 46: callgate.v1.RecognizeCompleted.dtmf_result:type_name -> callgate.v1.DtmfResult
+	21, // 47: callgate.v1.RecognizeCompleted.choice_result:type_name -> callgate.v1.ChoiceResult
+	22, // 48: callgate.v1.RecognizeCompleted.speech_result:type_name -> callgate.v1.SpeechResult
+	20, // 49: callgate.v1.RecognizeCompleted.collect_tones_result:type_name -> callgate.v1.DtmfResult
+	48, // 50: callgate.v1.DtmfResult.tones:type_name -> callgate.v1.DtmfTone
+	48, // 51: callgate.v1.ContinuousDtmfRecognitionToneReceived.tone:type_name -> callgate.v1.DtmfTone
+	26, // 52: callgate.v1.ContinuousDtmfRecognitionToneReceived.tone_info:type_name -> callgate.v1.ToneInfo
+	48, // 53: callgate.v1.ToneInfo.tone:type_name -> callgate.v1.DtmfTone
+	46, // 54: callgate.v1.MoveParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
+	46, // 55: callgate.v1.MoveParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
+	42, // 56: callgate.v1.IncomingCall.time:type_name -> google.protobuf.Timestamp
+	46, // 57: callgate.v1.IncomingCall.to:type_name -> callgate.v1.CommunicationIdentifier
+	46, // 58: callgate.v1.IncomingCall.from:type_name -> callgate.v1.CommunicationIdentifier
+	49, // 59: callgate.v1.IncomingCall.custom_context:type_name -> callgate.v1.CustomCallingContext
+	46, // 60: callgate.v1.IncomingCall.on_behalf_of_callee:type_name -> callgate.v1.CommunicationIdentifier
+	44, // 61: callgate.v1.IncomingCall.data:type_name -> google.protobuf.Struct
+	42, // 62: callgate.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	63, // [63:63] is the sub-list for method output_type
+	63, // [63:63] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_callgate_v1_events_proto_init() }
@@ -1382,6 +3019,7 @@ func file_callgate_v1_events_proto_init() {
 	}
 	file_callgate_v1_call_proto_init()
 	file_callgate_v1_identifier_proto_init()
+	file_callgate_v1_media_proto_init()
 	file_callgate_v1_events_proto_msgTypes[0].OneofWrappers = []any{
 		(*CallEvent_CallConnected)(nil),
 		(*CallEvent_CallDisconnected)(nil),
@@ -1397,14 +3035,37 @@ func file_callgate_v1_events_proto_init() {
 		(*CallEvent_RemoveParticipantFailed)(nil),
 		(*CallEvent_CallTransferAccepted)(nil),
 		(*CallEvent_CallTransferFailed)(nil),
+		(*CallEvent_PlayStarted)(nil),
+		(*CallEvent_PlayCompleted)(nil),
+		(*CallEvent_PlayFailed)(nil),
+		(*CallEvent_PlayCanceled)(nil),
+		(*CallEvent_RecognizeCompleted)(nil),
+		(*CallEvent_RecognizeFailed)(nil),
+		(*CallEvent_RecognizeCanceled)(nil),
+		(*CallEvent_ContinuousDtmfRecognitionToneReceived)(nil),
+		(*CallEvent_ContinuousDtmfRecognitionToneFailed)(nil),
+		(*CallEvent_ContinuousDtmfRecognitionStopped)(nil),
+		(*CallEvent_SendDtmfTonesCompleted)(nil),
+		(*CallEvent_SendDtmfTonesFailed)(nil),
+		(*CallEvent_SendDtmfCompleted)(nil),
+		(*CallEvent_SendDtmfFailed)(nil),
+		(*CallEvent_HoldFailed)(nil),
+		(*CallEvent_HoldAudioStarted)(nil),
+		(*CallEvent_HoldAudioPaused)(nil),
+		(*CallEvent_HoldAudioResumed)(nil),
+		(*CallEvent_HoldAudioCompleted)(nil),
+		(*CallEvent_MoveParticipantSucceeded)(nil),
+		(*CallEvent_MoveParticipantFailed)(nil),
 	}
+	file_callgate_v1_events_proto_msgTypes[17].OneofWrappers = []any{}
+	file_callgate_v1_events_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_callgate_v1_events_proto_rawDesc), len(file_callgate_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -25,8 +25,8 @@ var File_callgate_v1_openapi_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_openapi_proto_rawDesc = "" +
 	"\n" +
-	"\x19callgate/v1/openapi.proto\x12\vcallgate.v1\x1a.protoc-gen-openapiv2/options/annotations.protoB\xa3\x02\x92A\xe6\x01\x12\xdf\x01\n" +
-	"\bcallgate\x12\xce\x01Call control for Azure Communication Services Call Automation: place, answer, transfer and end calls, manage participants, and stream call events. Served over gRPC and, from the same definitions, over REST.2\x02v1*\x02\x01\x02Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
+	"\x19callgate/v1/openapi.proto\x12\vcallgate.v1\x1a.protoc-gen-openapiv2/options/annotations.protoB\xc7\x02\x92A\x8a\x02\x12\x83\x02\n" +
+	"\bcallgate\x12\xf2\x01Call control for Azure Communication Services Call Automation: place, answer, transfer and end calls, manage participants, play audio, gather keys and speech, and stream call events. Served over gRPC and, from the same definitions, over REST.2\x02v1*\x02\x01\x02Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
 
 var file_callgate_v1_openapi_proto_goTypes = []any{}
 var file_callgate_v1_openapi_proto_depIdxs = []int32{

@@ -857,6 +857,186 @@ func (x *MuteParticipantResponse) GetOperationContext() string {
 	return ""
 }
 
+// Request of ParticipantService.MoveParticipants.
+type MoveParticipantsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call connection to move the participants into. Required. At most 256 characters.
+	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
+	// Who to move: participants of from_call, 1 to 100. Required. ACS JSON: targetParticipants.
+	TargetParticipants []*CommunicationIdentifier `protobuf:"bytes,2,rep,name=target_participants,json=targetParticipants,proto3" json:"target_participants,omitempty"`
+	// The call connection (of this application) to move them from. Required. At most 256
+	// characters. ACS JSON: fromCall.
+	FromCall string `protobuf:"bytes,3,opt,name=from_call,json=fromCall,proto3" json:"from_call,omitempty"`
+	// A value of the caller's choosing, echoed in the move's events: at most 4,096 characters.
+	// When none is given the gateway makes one up (the request_id, else a UUID) and answers it.
+	// ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,4,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// Where ACS posts this operation's events instead of the gateway (bypasses WatchCall and
+	// `wait`). An https URL (http for loopback hosts), at most 2,048 characters.
+	// ACS JSON: operationCallbackUri.
+	OperationCallbackUri string `protobuf:"bytes,5,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
+	// An ID for idempotent retries (AIP-155), a UUID. ACS header: Repeatability-Request-ID.
+	RequestId string `protobuf:"bytes,6,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Wait for every participant's outcome (MoveParticipantSucceeded, or the first
+	// MoveParticipantFailed) up to this long (at most 10 minutes).
+	Wait          *durationpb.Duration `protobuf:"bytes,7,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveParticipantsRequest) Reset() {
+	*x = MoveParticipantsRequest{}
+	mi := &file_callgate_v1_participant_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveParticipantsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveParticipantsRequest) ProtoMessage() {}
+
+func (x *MoveParticipantsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_participant_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveParticipantsRequest.ProtoReflect.Descriptor instead.
+func (*MoveParticipantsRequest) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_participant_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MoveParticipantsRequest) GetCallConnectionId() string {
+	if x != nil {
+		return x.CallConnectionId
+	}
+	return ""
+}
+
+func (x *MoveParticipantsRequest) GetTargetParticipants() []*CommunicationIdentifier {
+	if x != nil {
+		return x.TargetParticipants
+	}
+	return nil
+}
+
+func (x *MoveParticipantsRequest) GetFromCall() string {
+	if x != nil {
+		return x.FromCall
+	}
+	return ""
+}
+
+func (x *MoveParticipantsRequest) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *MoveParticipantsRequest) GetOperationCallbackUri() string {
+	if x != nil {
+		return x.OperationCallbackUri
+	}
+	return ""
+}
+
+func (x *MoveParticipantsRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *MoveParticipantsRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+// Response of ParticipantService.MoveParticipants.
+type MoveParticipantsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call's participants as ACS answered the move. ACS JSON: participants.
+	Participants []*CallParticipant `protobuf:"bytes,1,rep,name=participants,proto3" json:"participants,omitempty"`
+	// The operation context of the move. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,2,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// The call connection the participants were moved from. ACS JSON: fromCall.
+	FromCall string `protobuf:"bytes,3,opt,name=from_call,json=fromCall,proto3" json:"from_call,omitempty"`
+	// With `wait`: the last MoveParticipantSucceeded (one per participant). A
+	// MoveParticipantFailed is an error status.
+	ResultEvent   *CallEvent `protobuf:"bytes,4,opt,name=result_event,json=resultEvent,proto3" json:"result_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MoveParticipantsResponse) Reset() {
+	*x = MoveParticipantsResponse{}
+	mi := &file_callgate_v1_participant_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MoveParticipantsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MoveParticipantsResponse) ProtoMessage() {}
+
+func (x *MoveParticipantsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_participant_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MoveParticipantsResponse.ProtoReflect.Descriptor instead.
+func (*MoveParticipantsResponse) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_participant_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *MoveParticipantsResponse) GetParticipants() []*CallParticipant {
+	if x != nil {
+		return x.Participants
+	}
+	return nil
+}
+
+func (x *MoveParticipantsResponse) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *MoveParticipantsResponse) GetFromCall() string {
+	if x != nil {
+		return x.FromCall
+	}
+	return ""
+}
+
+func (x *MoveParticipantsResponse) GetResultEvent() *CallEvent {
+	if x != nil {
+		return x.ResultEvent
+	}
+	return nil
+}
+
 var File_callgate_v1_participant_service_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_participant_service_proto_rawDesc = "" +
@@ -931,7 +1111,25 @@ const file_callgate_v1_participant_service_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\"F\n" +
 	"\x17MuteParticipantResponse\x12+\n" +
-	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext2\xb7\b\n" +
+	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\"\xc0\x03\n" +
+	"\x17MoveParticipantsRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12a\n" +
+	"\x13target_participants\x18\x02 \x03(\v2$.callgate.v1.CommunicationIdentifierB\n" +
+	"\xbaH\a\x92\x01\x04\b\x01\x10dR\x12targetParticipants\x12'\n" +
+	"\tfrom_call\x18\x03 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\bfromCall\x125\n" +
+	"\x11operation_context\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12*\n" +
+	"\n" +
+	"request_id\x18\x06 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12<\n" +
+	"\x04wait\x18\a \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\xe1\x01\n" +
+	"\x18MoveParticipantsResponse\x12@\n" +
+	"\fparticipants\x18\x01 \x03(\v2\x1c.callgate.v1.CallParticipantR\fparticipants\x12+\n" +
+	"\x11operation_context\x18\x02 \x01(\tR\x10operationContext\x12\x1b\n" +
+	"\tfrom_call\x18\x03 \x01(\tR\bfromCall\x129\n" +
+	"\fresult_event\x18\x04 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent2\xed\t\n" +
 	"\x12ParticipantService\x12\xa6\x01\n" +
 	"\x0eAddParticipant\x12\".callgate.v1.AddParticipantRequest\x1a#.callgate.v1.AddParticipantResponse\"K\xaa\xd4\x18\x11\n" +
 	"\rcalls.control\x10\x01\x82\xd3\xe4\x93\x020:\x01*\"+/v1/calls/{call_connection_id}/participants\x12\xc0\x01\n" +
@@ -946,7 +1144,9 @@ const file_callgate_v1_participant_service_proto_rawDesc = "" +
 	"\n" +
 	"calls.read\x82\xd3\xe4\x93\x026\x124/v1/calls/{call_connection_id}/participants/{raw_id}\x12\xac\x01\n" +
 	"\x0fMuteParticipant\x12#.callgate.v1.MuteParticipantRequest\x1a$.callgate.v1.MuteParticipantResponse\"N\xaa\xd4\x18\x0f\n" +
-	"\rcalls.control\x82\xd3\xe4\x93\x025:\x01*\"0/v1/calls/{call_connection_id}/participants:muteB9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
+	"\rcalls.control\x82\xd3\xe4\x93\x025:\x01*\"0/v1/calls/{call_connection_id}/participants:mute\x12\xb3\x01\n" +
+	"\x10MoveParticipants\x12$.callgate.v1.MoveParticipantsRequest\x1a%.callgate.v1.MoveParticipantsResponse\"R\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x029:\x01*\"4/v1/calls/{call_connection_id}/participants:moveHereB9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
 
 var (
 	file_callgate_v1_participant_service_proto_rawDescOnce sync.Once
@@ -960,7 +1160,7 @@ func file_callgate_v1_participant_service_proto_rawDescGZIP() []byte {
 	return file_callgate_v1_participant_service_proto_rawDescData
 }
 
-var file_callgate_v1_participant_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_callgate_v1_participant_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_callgate_v1_participant_service_proto_goTypes = []any{
 	(*AddParticipantRequest)(nil),        // 0: callgate.v1.AddParticipantRequest
 	(*AddParticipantResponse)(nil),       // 1: callgate.v1.AddParticipantResponse
@@ -974,45 +1174,53 @@ var file_callgate_v1_participant_service_proto_goTypes = []any{
 	(*GetParticipantResponse)(nil),       // 9: callgate.v1.GetParticipantResponse
 	(*MuteParticipantRequest)(nil),       // 10: callgate.v1.MuteParticipantRequest
 	(*MuteParticipantResponse)(nil),      // 11: callgate.v1.MuteParticipantResponse
-	(*CommunicationIdentifier)(nil),      // 12: callgate.v1.CommunicationIdentifier
-	(*PhoneNumber)(nil),                  // 13: callgate.v1.PhoneNumber
-	(*CustomCallingContext)(nil),         // 14: callgate.v1.CustomCallingContext
-	(*durationpb.Duration)(nil),          // 15: google.protobuf.Duration
-	(*CallParticipant)(nil),              // 16: callgate.v1.CallParticipant
-	(*CallEvent)(nil),                    // 17: callgate.v1.CallEvent
+	(*MoveParticipantsRequest)(nil),      // 12: callgate.v1.MoveParticipantsRequest
+	(*MoveParticipantsResponse)(nil),     // 13: callgate.v1.MoveParticipantsResponse
+	(*CommunicationIdentifier)(nil),      // 14: callgate.v1.CommunicationIdentifier
+	(*PhoneNumber)(nil),                  // 15: callgate.v1.PhoneNumber
+	(*CustomCallingContext)(nil),         // 16: callgate.v1.CustomCallingContext
+	(*durationpb.Duration)(nil),          // 17: google.protobuf.Duration
+	(*CallParticipant)(nil),              // 18: callgate.v1.CallParticipant
+	(*CallEvent)(nil),                    // 19: callgate.v1.CallEvent
 }
 var file_callgate_v1_participant_service_proto_depIdxs = []int32{
-	12, // 0: callgate.v1.AddParticipantRequest.participant:type_name -> callgate.v1.CommunicationIdentifier
-	13, // 1: callgate.v1.AddParticipantRequest.source_caller_id_number:type_name -> callgate.v1.PhoneNumber
-	14, // 2: callgate.v1.AddParticipantRequest.custom_calling_context:type_name -> callgate.v1.CustomCallingContext
-	15, // 3: callgate.v1.AddParticipantRequest.wait:type_name -> google.protobuf.Duration
-	16, // 4: callgate.v1.AddParticipantResponse.participant:type_name -> callgate.v1.CallParticipant
-	17, // 5: callgate.v1.AddParticipantResponse.result_event:type_name -> callgate.v1.CallEvent
-	15, // 6: callgate.v1.CancelAddParticipantRequest.wait:type_name -> google.protobuf.Duration
-	17, // 7: callgate.v1.CancelAddParticipantResponse.result_event:type_name -> callgate.v1.CallEvent
-	12, // 8: callgate.v1.RemoveParticipantRequest.participant:type_name -> callgate.v1.CommunicationIdentifier
-	15, // 9: callgate.v1.RemoveParticipantRequest.wait:type_name -> google.protobuf.Duration
-	17, // 10: callgate.v1.RemoveParticipantResponse.result_event:type_name -> callgate.v1.CallEvent
-	16, // 11: callgate.v1.ListParticipantsResponse.participants:type_name -> callgate.v1.CallParticipant
-	16, // 12: callgate.v1.GetParticipantResponse.participant:type_name -> callgate.v1.CallParticipant
-	12, // 13: callgate.v1.MuteParticipantRequest.participant:type_name -> callgate.v1.CommunicationIdentifier
-	0,  // 14: callgate.v1.ParticipantService.AddParticipant:input_type -> callgate.v1.AddParticipantRequest
-	2,  // 15: callgate.v1.ParticipantService.CancelAddParticipant:input_type -> callgate.v1.CancelAddParticipantRequest
-	4,  // 16: callgate.v1.ParticipantService.RemoveParticipant:input_type -> callgate.v1.RemoveParticipantRequest
-	6,  // 17: callgate.v1.ParticipantService.ListParticipants:input_type -> callgate.v1.ListParticipantsRequest
-	8,  // 18: callgate.v1.ParticipantService.GetParticipant:input_type -> callgate.v1.GetParticipantRequest
-	10, // 19: callgate.v1.ParticipantService.MuteParticipant:input_type -> callgate.v1.MuteParticipantRequest
-	1,  // 20: callgate.v1.ParticipantService.AddParticipant:output_type -> callgate.v1.AddParticipantResponse
-	3,  // 21: callgate.v1.ParticipantService.CancelAddParticipant:output_type -> callgate.v1.CancelAddParticipantResponse
-	5,  // 22: callgate.v1.ParticipantService.RemoveParticipant:output_type -> callgate.v1.RemoveParticipantResponse
-	7,  // 23: callgate.v1.ParticipantService.ListParticipants:output_type -> callgate.v1.ListParticipantsResponse
-	9,  // 24: callgate.v1.ParticipantService.GetParticipant:output_type -> callgate.v1.GetParticipantResponse
-	11, // 25: callgate.v1.ParticipantService.MuteParticipant:output_type -> callgate.v1.MuteParticipantResponse
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	14, // 0: callgate.v1.AddParticipantRequest.participant:type_name -> callgate.v1.CommunicationIdentifier
+	15, // 1: callgate.v1.AddParticipantRequest.source_caller_id_number:type_name -> callgate.v1.PhoneNumber
+	16, // 2: callgate.v1.AddParticipantRequest.custom_calling_context:type_name -> callgate.v1.CustomCallingContext
+	17, // 3: callgate.v1.AddParticipantRequest.wait:type_name -> google.protobuf.Duration
+	18, // 4: callgate.v1.AddParticipantResponse.participant:type_name -> callgate.v1.CallParticipant
+	19, // 5: callgate.v1.AddParticipantResponse.result_event:type_name -> callgate.v1.CallEvent
+	17, // 6: callgate.v1.CancelAddParticipantRequest.wait:type_name -> google.protobuf.Duration
+	19, // 7: callgate.v1.CancelAddParticipantResponse.result_event:type_name -> callgate.v1.CallEvent
+	14, // 8: callgate.v1.RemoveParticipantRequest.participant:type_name -> callgate.v1.CommunicationIdentifier
+	17, // 9: callgate.v1.RemoveParticipantRequest.wait:type_name -> google.protobuf.Duration
+	19, // 10: callgate.v1.RemoveParticipantResponse.result_event:type_name -> callgate.v1.CallEvent
+	18, // 11: callgate.v1.ListParticipantsResponse.participants:type_name -> callgate.v1.CallParticipant
+	18, // 12: callgate.v1.GetParticipantResponse.participant:type_name -> callgate.v1.CallParticipant
+	14, // 13: callgate.v1.MuteParticipantRequest.participant:type_name -> callgate.v1.CommunicationIdentifier
+	14, // 14: callgate.v1.MoveParticipantsRequest.target_participants:type_name -> callgate.v1.CommunicationIdentifier
+	17, // 15: callgate.v1.MoveParticipantsRequest.wait:type_name -> google.protobuf.Duration
+	18, // 16: callgate.v1.MoveParticipantsResponse.participants:type_name -> callgate.v1.CallParticipant
+	19, // 17: callgate.v1.MoveParticipantsResponse.result_event:type_name -> callgate.v1.CallEvent
+	0,  // 18: callgate.v1.ParticipantService.AddParticipant:input_type -> callgate.v1.AddParticipantRequest
+	2,  // 19: callgate.v1.ParticipantService.CancelAddParticipant:input_type -> callgate.v1.CancelAddParticipantRequest
+	4,  // 20: callgate.v1.ParticipantService.RemoveParticipant:input_type -> callgate.v1.RemoveParticipantRequest
+	6,  // 21: callgate.v1.ParticipantService.ListParticipants:input_type -> callgate.v1.ListParticipantsRequest
+	8,  // 22: callgate.v1.ParticipantService.GetParticipant:input_type -> callgate.v1.GetParticipantRequest
+	10, // 23: callgate.v1.ParticipantService.MuteParticipant:input_type -> callgate.v1.MuteParticipantRequest
+	12, // 24: callgate.v1.ParticipantService.MoveParticipants:input_type -> callgate.v1.MoveParticipantsRequest
+	1,  // 25: callgate.v1.ParticipantService.AddParticipant:output_type -> callgate.v1.AddParticipantResponse
+	3,  // 26: callgate.v1.ParticipantService.CancelAddParticipant:output_type -> callgate.v1.CancelAddParticipantResponse
+	5,  // 27: callgate.v1.ParticipantService.RemoveParticipant:output_type -> callgate.v1.RemoveParticipantResponse
+	7,  // 28: callgate.v1.ParticipantService.ListParticipants:output_type -> callgate.v1.ListParticipantsResponse
+	9,  // 29: callgate.v1.ParticipantService.GetParticipant:output_type -> callgate.v1.GetParticipantResponse
+	11, // 30: callgate.v1.ParticipantService.MuteParticipant:output_type -> callgate.v1.MuteParticipantResponse
+	13, // 31: callgate.v1.ParticipantService.MoveParticipants:output_type -> callgate.v1.MoveParticipantsResponse
+	25, // [25:32] is the sub-list for method output_type
+	18, // [18:25] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_callgate_v1_participant_service_proto_init() }
@@ -1030,7 +1238,7 @@ func file_callgate_v1_participant_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_callgate_v1_participant_service_proto_rawDesc), len(file_callgate_v1_participant_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	ParticipantService_ListParticipants_FullMethodName     = "/callgate.v1.ParticipantService/ListParticipants"
 	ParticipantService_GetParticipant_FullMethodName       = "/callgate.v1.ParticipantService/GetParticipant"
 	ParticipantService_MuteParticipant_FullMethodName      = "/callgate.v1.ParticipantService/MuteParticipant"
+	ParticipantService_MoveParticipants_FullMethodName     = "/callgate.v1.ParticipantService/MoveParticipants"
 )
 
 // ParticipantServiceClient is the client API for ParticipantService service.
@@ -48,6 +49,9 @@ type ParticipantServiceClient interface {
 	GetParticipant(ctx context.Context, in *GetParticipantRequest, opts ...grpc.CallOption) (*GetParticipantResponse, error)
 	// Mutes a participant. The stable ACS API mutes ACS users only and has no unmute.
 	MuteParticipant(ctx context.Context, in *MuteParticipantRequest, opts ...grpc.CallOption) (*MuteParticipantResponse, error)
+	// Moves participants of another call of this application into this one. One
+	// MoveParticipantSucceeded or MoveParticipantFailed follows per participant.
+	MoveParticipants(ctx context.Context, in *MoveParticipantsRequest, opts ...grpc.CallOption) (*MoveParticipantsResponse, error)
 }
 
 type participantServiceClient struct {
@@ -118,6 +122,16 @@ func (c *participantServiceClient) MuteParticipant(ctx context.Context, in *Mute
 	return out, nil
 }
 
+func (c *participantServiceClient) MoveParticipants(ctx context.Context, in *MoveParticipantsRequest, opts ...grpc.CallOption) (*MoveParticipantsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MoveParticipantsResponse)
+	err := c.cc.Invoke(ctx, ParticipantService_MoveParticipants_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ParticipantServiceServer is the server API for ParticipantService service.
 // All implementations must embed UnimplementedParticipantServiceServer
 // for forward compatibility.
@@ -139,6 +153,9 @@ type ParticipantServiceServer interface {
 	GetParticipant(context.Context, *GetParticipantRequest) (*GetParticipantResponse, error)
 	// Mutes a participant. The stable ACS API mutes ACS users only and has no unmute.
 	MuteParticipant(context.Context, *MuteParticipantRequest) (*MuteParticipantResponse, error)
+	// Moves participants of another call of this application into this one. One
+	// MoveParticipantSucceeded or MoveParticipantFailed follows per participant.
+	MoveParticipants(context.Context, *MoveParticipantsRequest) (*MoveParticipantsResponse, error)
 	mustEmbedUnimplementedParticipantServiceServer()
 }
 
@@ -166,6 +183,9 @@ func (UnimplementedParticipantServiceServer) GetParticipant(context.Context, *Ge
 }
 func (UnimplementedParticipantServiceServer) MuteParticipant(context.Context, *MuteParticipantRequest) (*MuteParticipantResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MuteParticipant not implemented")
+}
+func (UnimplementedParticipantServiceServer) MoveParticipants(context.Context, *MoveParticipantsRequest) (*MoveParticipantsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MoveParticipants not implemented")
 }
 func (UnimplementedParticipantServiceServer) mustEmbedUnimplementedParticipantServiceServer() {}
 func (UnimplementedParticipantServiceServer) testEmbeddedByValue()                            {}
@@ -296,6 +316,24 @@ func _ParticipantService_MuteParticipant_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ParticipantService_MoveParticipants_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MoveParticipantsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParticipantServiceServer).MoveParticipants(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParticipantService_MoveParticipants_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParticipantServiceServer).MoveParticipants(ctx, req.(*MoveParticipantsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ParticipantService_ServiceDesc is the grpc.ServiceDesc for ParticipantService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -326,6 +364,10 @@ var ParticipantService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MuteParticipant",
 			Handler:    _ParticipantService_MuteParticipant_Handler,
+		},
+		{
+			MethodName: "MoveParticipants",
+			Handler:    _ParticipantService_MoveParticipants_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
