@@ -36,7 +36,7 @@ type RateLimit struct {
 	Per   time.Duration
 }
 
-// authorizer is the one check of who calls what, for gRPC and REST alike (REST rides on gRPC).
+// authorizer is the one check of who calls what, for gRPC and REST alike (REST runs the same chain).
 type authorizer struct {
 	auth  *auth.Authenticator // nil: authentication is off (--auth-disabled, or dev)
 	limit RateLimit

@@ -1,5 +1,5 @@
 // Package gateway assembles callgate's servers: the gRPC server with its one interceptor chain,
-// the REST mux that dials it, the HTTP server with the callbacks and probes beside the REST
+// the REST mux that runs unary calls through that chain in process and dials it for streams, the HTTP server with the callbacks and probes beside the REST
 // routes, their limits, and the graceful stop. `callgate serve`, `callgate dev` and every test
 // build their servers here, so what the tests check is what ships.
 //

@@ -129,7 +129,8 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	g = &Gateway{cfg: cfg, log: cfg.Logger, parts: parts, lns: lns, internal: newPipeListener()}
 	authz := &authorizer{auth: cfg.Auth, limit: cfg.RateLimit, log: g.log.Named("auth")}
 	metrics := grpcMetrics(cfg.Telemetry)
-	g.grpc = newGRPCServer(g.log, cfg.TLS, authz, metrics, cfg.Telemetry)
+	unary := unaryChain(g.log, authz, metrics, cfg.Telemetry)
+	g.grpc = newGRPCServer(g.log, cfg.TLS, unary, authz, metrics, cfg.Telemetry)
 	registrar := malformedAsInvalid{g.grpc}
 	parts.Services.Register(registrar)
 	g.health = health.NewServer()
@@ -142,9 +143,10 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	}
 	metrics.InitializeMetrics(g.grpc)
 
-	// The REST side dials the gRPC server rather than calling the handlers in process: in-process
-	// registration cannot serve streaming RPCs and would skip the interceptors. It dials it in
-	// memory: no port, no TLS, and a peer the authorization can tell from outside ones.
+	// The REST side runs unary calls in process, through the same interceptor chain (localConn),
+	// and dials the gRPC server for streams: grpc-gateway's in-process registration cannot serve
+	// them and would skip the interceptors. It dials it in memory: no port, no TLS, and a peer the
+	// authorization can tell from outside ones.
 	g.rest, err = grpc.NewClient("passthrough:///callgate-internal", append([]grpc.DialOption{
 		grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithContextDialer(g.internal.dial),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes), grpc.MaxCallSendMsgSize(MaxRequestBytes)),
@@ -152,7 +154,9 @@ func New(cfg Config, lns Listeners, parts Parts) (g *Gateway, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: dial own gRPC server: %w", err)
 	}
-	rest, err := newREST(context.Background(), parts.Services, g.rest, newRESTMetrics(cfg.Telemetry))
+	local := newLocalConn(unary, g.rest)
+	parts.Services.Register(local)
+	rest, err := newREST(context.Background(), parts.Services, local, newRESTMetrics(cfg.Telemetry))
 	if err != nil {
 		_ = g.rest.Close()
 		return nil, err

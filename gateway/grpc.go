@@ -44,9 +44,34 @@ const (
 	keepaliveTimeout = 20 * time.Second
 )
 
-// newGRPCServer is the gRPC server with the one interceptor chain every RPC runs through (REST
-// included: it dials this server). Authentication, metrics and tracing plug in here.
-func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, authz *authorizer, metrics *grpcprom.ServerMetrics, tel *telemetry.Telemetry) *grpc.Server {
+// unaryChain is the one interceptor chain every unary RPC runs through, over gRPC or REST (the
+// REST side runs it in process, localConn). Metrics and logging first, so that refused callers
+// count and are logged too; authorization before anything reads the request.
+func unaryChain(log *zap.Logger, authz *authorizer, metrics *grpcprom.ServerMetrics, tel *telemetry.Telemetry) grpc.UnaryServerInterceptor {
+	return chainUnary(propagation{tel}.unary, metrics.UnaryServerInterceptor(), unaryLogging(log), authz.unary)
+}
+
+// chainUnary runs ics in order around the handler, as grpc.ChainUnaryInterceptor does; it is
+// here because that chain is the server's own and cannot also run for the REST side.
+func chainUnary(ics ...grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		return ics[0](ctx, req, info, chainedHandler(ics[1:], info, handler))
+	}
+}
+
+func chainedHandler(ics []grpc.UnaryServerInterceptor, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) grpc.UnaryHandler {
+	if len(ics) == 0 {
+		return handler
+	}
+	return func(ctx context.Context, req any) (any, error) {
+		return ics[0](ctx, req, info, chainedHandler(ics[1:], info, handler))
+	}
+}
+
+// newGRPCServer is the gRPC server with unary, the unary chain, and the stream chain every stream
+// runs through (REST's included: they dial this server). Authentication, metrics and tracing plug
+// in here.
+func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, unary grpc.UnaryServerInterceptor, authz *authorizer, metrics *grpcprom.ServerMetrics, tel *telemetry.Telemetry) *grpc.Server {
 	prop := propagation{tel}
 	opts := []grpc.ServerOption{
 		grpc.ForceServerCodecV2(lenientCodec{encoding.GetCodecV2(grpcproto.Name)}),
@@ -54,9 +79,8 @@ func newGRPCServer(log *zap.Logger, tlsFiles *TLSFiles, authz *authorizer, metri
 		grpc.MaxConcurrentStreams(maxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: keepaliveTime, Timeout: keepaliveTimeout}),
-		// Metrics and logging first, so that refused callers count and are logged too;
-		// authorization before anything reads the request.
-		grpc.ChainUnaryInterceptor(prop.unary, metrics.UnaryServerInterceptor(), unaryLogging(log), authz.unary),
+		grpc.UnaryInterceptor(unary),
+		// In the unary chain's order.
 		grpc.ChainStreamInterceptor(prop.stream, metrics.StreamServerInterceptor(), streamLogging(log), authz.stream, malformedStreamRequests),
 	}
 	opts = append(opts, grpcTracing(tel)...)

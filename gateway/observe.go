@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strconv"
+	"strings"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -99,7 +100,16 @@ func httpTracing(t *telemetry.Telemetry, name string, h http.Handler) http.Handl
 		return h
 	}
 	return otelhttp.NewHandler(h, name, otelhttp.WithTracerProvider(t.Tracer), otelhttp.WithPropagators(t.Propagator),
-		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string { return op + " " + r.Method + " " + r.URL.Path }))
+		otelhttp.WithSpanNameFormatter(spanName))
+}
+
+// spanName is the operation and the route of a REST request ("rest GET
+// /v1/calls/{call_connection_id}": the pattern the routes set), else the method and path.
+func spanName(op string, r *http.Request) string {
+	if strings.Contains(r.Pattern, " ") {
+		return op + " " + r.Pattern
+	}
+	return op + " " + r.Method + " " + r.URL.Path
 }
 
 // restMetrics are the REST routes' counterparts of the gRPC server metrics, labelled by route

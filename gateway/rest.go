@@ -9,7 +9,6 @@ import (
 	"io"
 	"log"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -68,12 +67,12 @@ type rest struct {
 // route is one REST route of an RPC, from its google.api.http annotation.
 type route struct {
 	method    string
-	template  string // /v1/calls/{call_connection_id}:hangUp
-	pattern   *regexp.Regexp
+	template  string   // /v1/calls/{call_connection_id}:hangUp
+	parts     []string // the template's literal text and, as "", its variables
 	streaming bool
 }
 
-func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn, metrics *restMetrics) (*rest, error) {
+func newREST(ctx context.Context, svc *service.Services, conn grpc.ClientConnInterface, metrics *restMetrics) (*rest, error) {
 	r := &rest{metrics: metrics}
 	routes, err := restRoutes(svc.Names())
 	if err != nil {
@@ -111,27 +110,41 @@ func newREST(ctx context.Context, svc *service.Services, conn *grpc.ClientConn, 
 }
 
 func (r *rest) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.metrics.observe(w, req, r.routeOf(req), func(w http.ResponseWriter) { r.serve(w, req) })
+	rt, known := r.match(req)
+	name := "other"
+	if rt != nil {
+		name = rt.template
+	}
+	if rt != nil {
+		// The route is the pattern that matched: the span's name and http.route (otelhttp
+		// reads it), rather than a path full of IDs.
+		req.Pattern = rt.method + " " + rt.template
+	}
+	r.metrics.observe(w, req, name, func(w http.ResponseWriter) { r.serve(w, req, rt, known) })
 }
 
-// routeOf is the template of the route req is for, or "other".
-func (r *rest) routeOf(req *http.Request) string {
-	for _, rt := range r.routes {
-		if rt.method == req.Method && rt.pattern.MatchString(req.URL.EscapedPath()) {
-			return rt.template
+// match finds req's route, and says whether any route has req's path.
+func (r *rest) match(req *http.Request) (rt *route, known bool) {
+	path := req.URL.EscapedPath()
+	for i := range r.routes {
+		if r.routes[i].matches(path) {
+			known = true
+			if r.routes[i].method == req.Method {
+				return &r.routes[i], true
+			}
 		}
 	}
-	return "other"
+	return nil, known
 }
 
-func (r *rest) serve(w http.ResponseWriter, req *http.Request) {
+func (r *rest) serve(w http.ResponseWriter, req *http.Request, rt *route, known bool) {
 	// grpc-gateway would take GET /v1/calls/x:hangUp for GetCall of "x:hangUp": a path that only
 	// other methods' routes match is a wrong method.
-	if allow := r.allowed(req); len(allow) > 0 && !slices.Contains(allow, req.Method) {
-		methodNotAllowed(w, req, allow)
+	if rt == nil && known {
+		methodNotAllowed(w, req, r.allowed(req))
 		return
 	}
-	if !r.isStream(req) {
+	if rt == nil || !rt.streaming {
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(unaryReadTimeout))
 	}
 	if req.Body != nil && req.Body != http.NoBody {
@@ -156,15 +169,6 @@ func (r *rest) serve(w http.ResponseWriter, req *http.Request) {
 	r.mux.ServeHTTP(w, req)
 }
 
-func (r *rest) isStream(req *http.Request) bool {
-	for _, rt := range r.routes {
-		if rt.streaming && rt.method == req.Method && rt.pattern.MatchString(req.URL.EscapedPath()) {
-			return true
-		}
-	}
-	return false
-}
-
 // routingError answers what grpc-gateway's routing refuses: 405 with the methods the path takes
 // (grpc-gateway's default says 501), otherwise its default answer.
 func (r *rest) routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, req *http.Request, status int) {
@@ -181,7 +185,7 @@ func (r *rest) routingError(ctx context.Context, mux *runtime.ServeMux, m runtim
 func (r *rest) allowed(req *http.Request) []string {
 	var allow []string
 	for _, rt := range r.routes {
-		if rt.pattern.MatchString(req.URL.EscapedPath()) && !slices.Contains(allow, rt.method) {
+		if rt.matches(req.URL.EscapedPath()) && !slices.Contains(allow, rt.method) {
 			allow = append(allow, rt.method)
 		}
 	}
@@ -228,7 +232,7 @@ func restRoutes(services []string) ([]route, error) {
 			if method == "" {
 				continue
 			}
-			routes = append(routes, route{method: method, template: tmpl, pattern: templatePattern(tmpl), streaming: md.IsStreamingServer()})
+			routes = append(routes, route{method: method, template: tmpl, parts: templateParts(tmpl), streaming: md.IsStreamingServer()})
 		}
 	}
 	return routes, nil
@@ -250,28 +254,45 @@ func httpRule(r *annotations.HttpRule) (method, template string) {
 	return "", ""
 }
 
-// templatePattern matches the escaped paths of a path template: each {variable} is one segment
-// without ':' (so that /v1/calls/{id} does not match /v1/calls/x:hangUp).
-func templatePattern(tmpl string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
+// templateParts splits a path template into its literal text and its {variables} (as "").
+func templateParts(tmpl string) []string {
+	var parts []string
 	for rest := tmpl; rest != ""; {
 		i := strings.IndexByte(rest, '{')
-		if i < 0 {
-			b.WriteString(regexp.QuoteMeta(rest))
-			break
+		j := strings.IndexByte(rest[max(i, 0):], '}')
+		if i < 0 || j < 0 {
+			return append(parts, rest)
 		}
-		b.WriteString(regexp.QuoteMeta(rest[:i]))
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			b.WriteString(regexp.QuoteMeta(rest[i:]))
-			break
+		if i > 0 {
+			parts = append(parts, rest[:i])
 		}
-		b.WriteString("[^/:]+")
+		parts = append(parts, "")
 		rest = rest[i+j+1:]
 	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
+	return parts
+}
+
+// matches says whether an escaped path fits the route's template: its literal text as written,
+// each variable one segment without ':' (so that /v1/calls/{id} does not take /v1/calls/x:hangUp).
+func (rt *route) matches(path string) bool {
+	for _, part := range rt.parts {
+		if part != "" {
+			if !strings.HasPrefix(path, part) {
+				return false
+			}
+			path = path[len(part):]
+			continue
+		}
+		n := strings.IndexAny(path, "/:")
+		if n < 0 {
+			n = len(path)
+		}
+		if n == 0 {
+			return false
+		}
+		path = path[n:]
+	}
+	return path == ""
 }
 
 // restHeader says which HTTP headers of a REST request reach the gRPC server as metadata:

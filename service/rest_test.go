@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// The REST tests send what curl would, to the grpc-gateway dialing the gRPC server, and check
+// The REST tests send what curl would, to the REST gateway, and check
 // status codes and JSON field names (lowerCamel, as grpc-gateway writes them).
 
 // field walks a decoded JSON value: field(body, "call", "targets", 0, "rawId").

@@ -119,12 +119,12 @@ func (s *Services) Register(r grpc.ServiceRegistrar) {
 	callgatev1.RegisterMediaServiceServer(r, s.media)
 }
 
-// RegisterREST registers every service's REST routes on mux, served by the gRPC server at conn.
-func (s *Services) RegisterREST(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+// RegisterREST registers every service's REST routes on mux, served through conn.
+func (s *Services) RegisterREST(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error {
 	return errors.Join(
-		callgatev1.RegisterCallServiceHandler(ctx, mux, conn),
-		callgatev1.RegisterParticipantServiceHandler(ctx, mux, conn),
-		callgatev1.RegisterMediaServiceHandler(ctx, mux, conn),
+		callgatev1.RegisterCallServiceHandlerClient(ctx, mux, callgatev1.NewCallServiceClient(conn)),
+		callgatev1.RegisterParticipantServiceHandlerClient(ctx, mux, callgatev1.NewParticipantServiceClient(conn)),
+		callgatev1.RegisterMediaServiceHandlerClient(ctx, mux, callgatev1.NewMediaServiceClient(conn)),
 	)
 }
 

@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/callgate/callgate/acs"
@@ -38,12 +39,13 @@ import (
 
 // stack is the whole gateway on loopback sockets: the emulator (ACS), the callbacks handler
 // writing to an embedded event log, and the servers gateway.New builds (gRPC with every service
-// and the interceptors, REST dialing it, callbacks and probes), as cmd/callgate wires them, with
+// and the interceptors, REST running the same chain, callbacks and probes), as cmd/callgate wires them, with
 // a gRPC client.
 type stack struct {
 	Calls        callgatev1.CallServiceClient
 	Participants callgatev1.ParticipantServiceClient
 	Media        callgatev1.MediaServiceClient
+	Health       healthpb.HealthClient
 	// RESTURL is the REST server's base URL (http://127.0.0.1:port); AdminURL the probes'.
 	RESTURL, AdminURL string
 	// GRPCAddr is the gRPC server's address.
@@ -246,6 +248,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	s.Calls = callgatev1.NewCallServiceClient(conn)
 	s.Participants = callgatev1.NewParticipantServiceClient(conn)
 	s.Media = callgatev1.NewMediaServiceClient(conn)
+	s.Health = healthpb.NewHealthClient(conn)
 	return s
 }
 

@@ -42,8 +42,10 @@ func scrape(t *testing.T, s *stack) map[string]float64 {
 			continue
 		}
 		name, rest, _ := strings.Cut(line, " ")
+		series := name
 		if i := strings.IndexByte(name, '{'); i >= 0 {
-			rest = line[strings.LastIndexByte(line, '}')+2:]
+			series = line[:strings.LastIndexByte(line, '}')+1]
+			rest = line[len(series)+1:]
 			name = name[:i]
 		}
 		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
@@ -51,6 +53,9 @@ func scrape(t *testing.T, s *stack) map[string]float64 {
 			continue
 		}
 		sums[name] += v
+		if series != name {
+			sums[series] = v
+		}
 	}
 	return sums
 }
@@ -118,6 +123,41 @@ func TestMetricsFamilies(t *testing.T) {
 	}
 }
 
+// A REST request runs the unary interceptor chain once, in process: one count in the gRPC
+// server's metrics, one in the REST routes', one log line.
+func TestRESTRunsTheChainOnce(t *testing.T) {
+	tel, err := telemetry.New(context.Background(), telemetry.Config{Version: "test", LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, withTelemetry(tel))
+	call, _ := s.connectedCall(t)
+	id := call.GetCallConnectionId()
+	const (
+		grpcSeries = `grpc_server_handled_total{grpc_code="OK",grpc_method="GetCall",grpc_service="callgate.v1.CallService",grpc_type="unary"}`
+		restSeries = `callgate_rest_started_total{method="GET",route="/v1/calls/{call_connection_id}"}`
+	)
+	before := scrape(t, s)
+	if code, body := s.rest(t, "GET", "/v1/calls/"+id, ""); code != http.StatusOK {
+		t.Fatalf("REST GetCall: %d %s", code, body)
+	}
+	after := scrape(t, s)
+	for _, series := range []string{grpcSeries, restSeries} {
+		if n := after[series] - before[series]; n != 1 {
+			t.Errorf("%s went up by %v, want 1", series, n)
+		}
+	}
+	var lines int
+	for _, e := range s.Logs.logs.FilterMessage("rpc").All() {
+		if f := e.ContextMap(); f["method"] == "/callgate.v1.CallService/GetCall" && f["call_connection_id"] == id {
+			lines++
+		}
+	}
+	if lines != 1 {
+		t.Errorf("%d log lines for the REST GetCall, want 1", lines)
+	}
+}
+
 // One CreateCall, followed by its trace: the gRPC server span continues the caller's
 // traceparent, the ACS request is its child and carries traceparent to ACS (the emulator sees
 // it), and the callback's span and its append carry the call connection ID that joins them.
@@ -178,6 +218,50 @@ func TestTraceOfACreateCall(t *testing.T) {
 	}
 	if !appended {
 		t.Error("the callback's append has no span under it")
+	}
+}
+
+// A REST request, served in process, is one span (the HTTP server's) in the caller's trace, with
+// the call's IDs on it and the ACS request as its child.
+func TestTraceOfARESTRequest(t *testing.T) {
+	spans := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	s := newStack(t, withTelemetry(telemetry.Nop().WithTracer(tp)))
+	call, _ := s.connectedCall(t)
+	id := call.GetCallConnectionId()
+
+	const callerTrace = "5bf92f3577b34da6a3ce929d0e0e4736"
+	req, _ := http.NewRequestWithContext(testContext(t), http.MethodGet, s.RESTURL+"/v1/calls/"+id, nil)
+	req.Header.Set("Traceparent", "00-"+callerTrace+"-10f067aa0ba902b7-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("REST GetCall: %d", resp.StatusCode)
+	}
+	var server, acsSpan sdktrace.ReadOnlySpan
+	for _, sp := range spans.GetSpans().Snapshots() {
+		if sp.SpanContext().TraceID().String() != callerTrace {
+			continue
+		}
+		switch sp.Name() {
+		case "rest GET /v1/calls/{call_connection_id}":
+			server = sp
+		case "ACS GetCall":
+			acsSpan = sp
+		}
+	}
+	if server == nil || acsSpan == nil {
+		t.Fatalf("spans %v: want the REST request's and the ACS request's in the caller's trace", names(spans))
+	}
+	if server.Parent().SpanID().String() != "10f067aa0ba902b7" || acsSpan.Parent().SpanID() != server.SpanContext().SpanID() {
+		t.Errorf("want caller -> REST request -> ACS request; REST's parent %v, ACS's parent %v", server.Parent().SpanID(), acsSpan.Parent().SpanID())
+	}
+	if !hasAttr(server, "callgate.call_connection_id", id) {
+		t.Errorf("the REST request's span lacks the call connection ID: %v", server.Attributes())
 	}
 }
 
