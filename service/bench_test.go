@@ -89,6 +89,16 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 		},
 	}
 
+	// "handler" calls the service's handler with no server around it: what callgate's own work
+	// (validation, translation, the answer) adds to the ACS request.
+	ops["GetCall"]["handler"] = func(ctx context.Context) error {
+		_, err := s.CallHandlers.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: callID})
+		return err
+	}
+	ops["CreateCall"]["handler"] = func(ctx context.Context) error {
+		_, err := s.CallHandlers.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(callee)}})
+		return err
+	}
 	// The floors are what the same client and servers cost with no call work: a gRPC health check
 	// through the same connection and interceptor chain, and a GET of the admin listener's
 	// /healthz, so that a run says how much of what the gateway adds is the transport's.
@@ -104,7 +114,9 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 	ways := []string{"direct", "grpc", "rest"}
 	for _, op := range []string{"CreateCall", "GetCall"} {
 		maps.Copy(ops[op], floors)
-		b.Run(op, func(b *testing.B) { measureInterleaved(b, append(ways, "grpc-floor", "rest-floor"), ops[op]) })
+		b.Run(op, func(b *testing.B) {
+			measureInterleaved(b, append(ways, "handler", "grpc-floor", "rest-floor"), ops[op])
+		})
 		for _, via := range ways {
 			b.Run(op+"/"+via+"/parallel8", func(b *testing.B) { measureParallel(b, 8, ops[op][via]) })
 		}
@@ -139,8 +151,8 @@ func restCall(ctx context.Context, c *http.Client, method, url, body string) err
 
 // measureInterleaved calls each way in turn, b.N times, rotating the order, so that whatever
 // drifts during the run (the emulator's growing state, the GC, other load) weighs on every way
-// alike. It reports each way's p50, p99 and ops/s, and what "grpc" and "rest" add to "direct"
-// at p50.
+// alike. It reports each way's p50, p99 and ops/s, and what "grpc", "rest" and "handler" add
+// to "direct" at p50.
 func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context.Context) error) {
 	ctx := context.Background()
 	lat := make(map[string][]time.Duration, len(ways))
@@ -164,7 +176,7 @@ func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context
 	for _, via := range ways {
 		p50[via] = report(b, via+"-", lat[via], sum(lat[via]))
 	}
-	for _, via := range []string{"grpc", "rest"} {
+	for _, via := range []string{"grpc", "rest", "handler"} {
 		b.ReportMetric(float64(p50[via]-p50["direct"])/float64(time.Microsecond), via+"-adds-p50-µs")
 	}
 }

@@ -46,6 +46,8 @@ type stack struct {
 	Participants callgatev1.ParticipantServiceClient
 	Media        callgatev1.MediaServiceClient
 	Health       healthpb.HealthClient
+	// CallHandlers are the CallService's handlers themselves, called with no server around them.
+	CallHandlers callgatev1.CallServiceServer
 	// RESTURL is the REST server's base URL (http://127.0.0.1:port); AdminURL the probes'.
 	RESTURL, AdminURL string
 	// GRPCAddr is the gRPC server's address.
@@ -219,6 +221,9 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		t.Fatalf("services: %v", err)
 	}
 	s.StopStreams = services.Stop
+	handlers := handlerRegistrar{}
+	services.Register(handlers)
+	s.CallHandlers = handlers[callgatev1.CallService_ServiceDesc.ServiceName].(callgatev1.CallServiceServer)
 	callbacksHandler := http.Handler(cb)
 	if cfg.callbacks != nil {
 		callbacksHandler = cfg.callbacks(cb)
@@ -523,6 +528,11 @@ func (u *upstreamRecorder) since(n int) []string {
 	defer u.mu.Unlock()
 	return append([]string(nil), u.requests[n:]...)
 }
+
+// handlerRegistrar keeps the services registered on it, by name.
+type handlerRegistrar map[string]any
+
+func (r handlerRegistrar) RegisterService(d *grpc.ServiceDesc, impl any) { r[d.ServiceName] = impl }
 
 // logSink keeps every log line and wakes waiters when one is written.
 type logSink struct {
