@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -243,12 +244,18 @@ func TestKubernetesManifestsMatchTheBinary(t *testing.T) {
 	}
 }
 
-func TestDockerfile(t *testing.T) {
+// dockerfile is deploy/Dockerfile.
+func dockerfile(t *testing.T) string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(deployDir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	df := string(b)
+	return string(b)
+}
+
+func TestDockerfile(t *testing.T) {
+	df := dockerfile(t)
 	cfg := defaultConfig()
 	expose := regexp.MustCompile(`(?m)^EXPOSE\s+(.+)$`).FindStringSubmatch(df)
 	if expose == nil {
@@ -269,9 +276,56 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile sets %s, which is not a setting of callgate serve", env[1])
 		}
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "./cmd/callgate", `CMD ["serve"]`, "distroless/static"} {
+	for _, want := range []string{"CGO_ENABLED=0", "./cmd/callgate", `CMD ["serve"]`, "distroless/static", "ARG VERSION", "ARG COMMIT"} {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile lacks %q", want)
 		}
+	}
+	// The build context leaves .git out, so the version can only come from the build arguments.
+	ignore, err := os.ReadFile(filepath.Join(deployDir, "Dockerfile.dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Fields(string(ignore)), ".git") {
+		t.Error("Dockerfile.dockerignore does not keep .git out of the build context")
+	}
+}
+
+// dockerfileLDFlags is the -ldflags value of the Dockerfile's go build, with its build arguments
+// replaced by args.
+func dockerfileLDFlags(t *testing.T, args map[string]string) string {
+	t.Helper()
+	m := regexp.MustCompile(`go build [^\n]*(?:\\\n[^\n]*)*?-ldflags="([^"]*)"`).FindStringSubmatch(dockerfile(t))
+	if m == nil {
+		t.Fatal(`the Dockerfile's go build has no -ldflags="..."`)
+	}
+	return regexp.MustCompile(`\$\{(\w+)\}|\$(\w+)`).ReplaceAllStringFunc(m[1], func(ref string) string {
+		name := strings.Trim(ref, "${}")
+		v, ok := args[name]
+		if !ok {
+			t.Errorf("the Dockerfile's -ldflags use %s, which is not a build argument this test knows", ref)
+		}
+		return v
+	})
+}
+
+// TestDockerfileStampsTheVersion builds the binary with the Dockerfile's own -ldflags: the linker
+// ignores an -X of a name it does not find, so only running the result shows the stamp works.
+func TestDockerfileStampsTheVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	ldflags := dockerfileLDFlags(t, map[string]string{"VERSION": "9.8.7-test", "COMMIT": "0123456789abcdef"})
+	bin := filepath.Join(t.TempDir(), "callgate")
+	build := exec.Command("go", "build", "-buildvcs=false", "-ldflags="+ldflags, "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -ldflags=%q: %v\n%s", ldflags, err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatalf("callgate version: %v", err)
+	}
+	if got, want := string(out), "callgate 9.8.7-test (commit 0123456789abcdef)\n"; got != want {
+		t.Errorf("the Dockerfile's build prints %q, want %q", got, want)
 	}
 }
