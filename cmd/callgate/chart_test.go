@@ -645,7 +645,7 @@ func checkChart(t *testing.T, r chartRender, wantTag string) config {
 	}
 
 	if sts := r.all("StatefulSet"); len(sts) > 0 {
-		checkChartNATS(t, r, cfg, sts)
+		checkChartNATS(t, r, cfg, sts, podLabels)
 	}
 	return cfg
 }
@@ -661,7 +661,7 @@ func keys[V any](m map[string]V) []string {
 
 // checkChartNATS holds the bundled NATS cluster against the gateway's --nats-url and
 // --nats-replicas, reading its configuration with the NATS server's own parser.
-func checkChartNATS(t *testing.T, r chartRender, cfg config, objects []k8sObject) {
+func checkChartNATS(t *testing.T, r chartRender, cfg config, objects []k8sObject, gatewayLabels map[string]string) {
 	t.Helper()
 	if len(objects) != 1 {
 		t.Fatalf("%s: %d StatefulSets, want the NATS cluster's only", r.name, len(objects))
@@ -778,6 +778,33 @@ func checkChartNATS(t *testing.T, r chartRender, cfg config, objects []k8sObject
 	need := 2 * cfg.EventMaxBytes
 	if opts.JetStreamMaxStore < need || quantityBytes(t, pvc.Spec.Resources.Requests["storage"]) < need {
 		t.Errorf("%s: JetStream may store %d bytes on a %s volume; the event streams may take %d", r.name, opts.JetStreamMaxStore, pvc.Spec.Resources.Requests["storage"], need)
+	}
+
+	// With NetworkPolicies, the servers take clients from the gateway and routes from each other.
+	for _, o := range r.all("NetworkPolicy") {
+		var np k8sNetworkPolicy
+		o.into(t, &np)
+		if !np.Spec.PodSelector.selects(labels) {
+			continue
+		}
+		for _, want := range []struct {
+			port   int
+			peer   map[string]string
+			reason string
+		}{{opts.Port, gatewayLabels, "the gateway's clients"}, {opts.Cluster.Port, labels, "the other servers' routes"}} {
+			if !slices.ContainsFunc(np.Spec.Ingress, func(rule npRule) bool {
+				return slices.ContainsFunc(rule.Ports, func(p struct {
+					Port     any    `yaml:"port"`
+					Protocol string `yaml:"protocol"`
+				}) bool {
+					return portNumber(p.Port, natsPorts) == want.port
+				}) && slices.ContainsFunc(rule.From, func(peer npPeer) bool {
+					return peer.NamespaceSelector == nil && peer.PodSelector != nil && peer.PodSelector.selects(want.peer)
+				})
+			}) {
+				t.Errorf("%s: NetworkPolicy %s does not let %s reach the NATS servers on %d", r.name, o.Metadata.Name, want.reason, want.port)
+			}
+		}
 	}
 
 	// --nats-url names the cluster's client Service, on its client port.
