@@ -8,90 +8,22 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
 
-// No Docker engine or cluster runs here, so these tests hold deploy/ against what the binary really
-// reads and serves: setting names, ports and probe paths.
+// No Docker engine or cluster runs here, so these tests hold deploy/ (the Dockerfile, the Helm
+// chart in chart_test.go, the compose file in compose_test.go) against what the binary really
+// reads and serves: setting names, ports, probe paths, the version stamp.
 
 const deployDir = "../../deploy"
-
-type k8sDeployment struct {
-	Spec struct {
-		Template struct {
-			Spec struct {
-				TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
-				Containers                    []struct {
-					Lifecycle struct {
-						PreStop struct {
-							Sleep struct {
-								Seconds int `yaml:"seconds"`
-							} `yaml:"sleep"`
-						} `yaml:"preStop"`
-					} `yaml:"lifecycle"`
-					Args  []string `yaml:"args"`
-					Ports []struct {
-						Name          string `yaml:"name"`
-						ContainerPort int    `yaml:"containerPort"`
-					} `yaml:"ports"`
-					Env            []k8sEnv `yaml:"env"`
-					LivenessProbe  k8sProbe `yaml:"livenessProbe"`
-					ReadinessProbe k8sProbe `yaml:"readinessProbe"`
-				} `yaml:"containers"`
-			} `yaml:"spec"`
-		} `yaml:"template"`
-	} `yaml:"spec"`
-}
-
-type k8sEnv struct {
-	Name      string `yaml:"name"`
-	Value     string `yaml:"value"`
-	ValueFrom *struct {
-		SecretKeyRef *struct {
-			Name string `yaml:"name"`
-			Key  string `yaml:"key"`
-		} `yaml:"secretKeyRef"`
-	} `yaml:"valueFrom"`
-}
-
-type k8sProbe struct {
-	HTTPGet struct {
-		Path string `yaml:"path"`
-		Port string `yaml:"port"`
-	} `yaml:"httpGet"`
-}
-
-type k8sService struct {
-	Metadata struct {
-		Name string `yaml:"name"`
-	} `yaml:"metadata"`
-	Spec struct {
-		Ports []struct {
-			Port       int    `yaml:"port"`
-			TargetPort string `yaml:"targetPort"`
-		} `yaml:"ports"`
-	} `yaml:"spec"`
-}
-
-func readYAML(t *testing.T, name string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(deployDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-}
 
 // serveSettings are the environment variables `callgate serve` reads, with their defaults.
 func serveSettings() map[string]string {
@@ -103,25 +35,41 @@ func serveSettings() map[string]string {
 	return settings
 }
 
-// readYAMLDocuments reads every document of a multi-document YAML file.
-func readYAMLDocuments[T any](t *testing.T, name string) []T {
+// otherEnv are the variables besides CALLGATE_* that deploy/ may give the gateway: OpenTelemetry's
+// standard ones (read by the tracing set-up) and the downward API's names they refer to.
+func otherEnv(name string) bool {
+	return strings.HasPrefix(name, "OTEL_") || name == "POD_NAME" || name == "POD_NAMESPACE"
+}
+
+// serveConfigFromEnv is what `callgate serve` makes of env, its only settings: every name must
+// be a setting (or otherEnv), and the result must pass the checks serve runs at start.
+func serveConfigFromEnv(t *testing.T, where string, env map[string]string) config {
 	t.Helper()
-	f, err := os.Open(filepath.Join(deployDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []T
-	dec := yaml.NewDecoder(f)
-	for {
-		var v T
-		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
-			return out
-		} else if err != nil {
-			t.Fatalf("%s: %v", name, err)
+	settings := serveSettings()
+	for name := range env {
+		if _, ok := settings[name]; !ok && !otherEnv(name) {
+			t.Errorf("%s: %s is not a setting of callgate serve", where, name)
 		}
-		out = append(out, v)
 	}
+	cfg := defaultConfig()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.register(fs, false)
+	if err := parseSettings(fs, nil, envOf(env)); err != nil {
+		t.Fatalf("%s: callgate serve would not start: %v", where, err)
+	}
+	if err := cfg.validateServe(); err != nil {
+		t.Fatalf("%s: callgate serve would not start: %v", where, err)
+	}
+	return cfg
+}
+
+// placeholderSecrets stand for the values of Secrets made outside deploy/, so that the settings
+// read from them can be checked like the others.
+var placeholderSecrets = map[string]string{
+	envName("acs-connection-string"): "endpoint=https://placeholder.communication.azure.com/;accesskey=c2VjcmV0LWtleQ==",
+	envName("callback-secret"):       "placeholder-callback-secret-0123456789",
+	envName("nats-url"):              "nats://nats.placeholder.svc:4222",
 }
 
 func portOf(t *testing.T, addr string) int {
@@ -137,118 +85,62 @@ func portOf(t *testing.T, addr string) int {
 	return n
 }
 
-func TestKubernetesManifestsMatchTheBinary(t *testing.T) {
-	var d k8sDeployment
-	readYAML(t, "kubernetes/deployment.yaml", &d)
-	if len(d.Spec.Template.Spec.Containers) != 1 {
-		t.Fatalf("want one container, got %d", len(d.Spec.Template.Spec.Containers))
-	}
-	c := d.Spec.Template.Spec.Containers[0]
-	if !slices.Equal(c.Args, []string{"serve"}) {
-		t.Errorf("args = %v, want [serve]", c.Args)
-	}
+// listenerPorts are the ports of the four listeners by the names deploy/ gives them.
+func listenerPorts(t *testing.T, cfg config) map[string]int {
+	t.Helper()
+	return map[string]int{"grpc": portOf(t, cfg.GRPCAddr), "http": portOf(t, cfg.HTTPAddr), "callbacks": portOf(t, cfg.CallbacksAddr), "admin": portOf(t, cfg.AdminAddr)}
+}
 
-	settings := serveSettings()
-	values := map[string]string{}
-	for k, v := range settings {
-		values[k] = v
-	}
-	for _, e := range c.Env {
-		if _, ok := settings[e.Name]; !ok {
-			t.Errorf("env %s is not a setting of callgate serve", e.Name)
-		}
-		values[e.Name] = e.Value
-		for name := range secretFlags {
-			if e.Name == envName(name) && (e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
-				t.Errorf("%s must come from a Secret", e.Name)
-			}
-		}
-	}
-	for _, required := range []string{"acs-connection-string", "public-url"} {
-		if !slices.ContainsFunc(c.Env, func(e k8sEnv) bool { return e.Name == envName(required) }) {
-			t.Errorf("the Deployment does not set %s, which serve requires", envName(required))
-		}
-	}
-
-	ports := map[string]int{}
-	for _, p := range c.Ports {
-		ports[p.Name] = p.ContainerPort
-	}
-	if got, want := ports["grpc"], portOf(t, values[envName("grpc-addr")]); got != want {
-		t.Errorf("containerPort grpc = %d, but the gateway listens for gRPC on %d", got, want)
-	}
-	for name, setting := range map[string]string{"http": "http-addr", "callbacks": "callbacks-addr", "admin": "admin-addr"} {
-		if got, want := ports[name], portOf(t, values[envName(setting)]); got != want {
-			t.Errorf("containerPort %s = %d, but the gateway listens for it on %d", name, got, want)
-		}
-	}
-	if values[envName("auth-jwks-url")] == "" && values[envName("auth-api-keys-file")] == "" {
-		t.Error("the Deployment configures no authentication: serve would refuse to start")
-	}
-
-	// The probes name paths the gateway really serves with 200.
-	adminAddr := startDev(t).admin
-	for _, probe := range []k8sProbe{c.LivenessProbe, c.ReadinessProbe} {
-		if probe.HTTPGet.Port != "admin" {
-			t.Errorf("probe port %q, want the admin port", probe.HTTPGet.Port)
-		}
-		resp, err := http.Get("http://" + adminAddr + probe.HTTPGet.Path)
+// probePathsAnswer checks that paths answer 200 on the admin listener of a real `callgate dev`.
+func probePathsAnswer(t *testing.T, paths ...string) {
+	t.Helper()
+	admin := startDev(t).admin
+	for _, p := range paths {
+		resp, err := http.Get("http://" + admin + p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_ = resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			t.Errorf("probe path %s answers %d", probe.HTTPGet.Path, resp.StatusCode)
-		}
-	}
-	if c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe.HTTPGet.Path != "/readyz" {
-		t.Errorf("probes: liveness %s, readiness %s", c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path)
-	}
-
-	// The pod is given time for all of its stop: the preStop sleep, the drain delay, the grace.
-	drain, err := time.ParseDuration(values[envName("drain-delay")])
-	if err != nil {
-		t.Fatalf("drain delay %q: %v", values[envName("drain-delay")], err)
-	}
-	grace, err := time.ParseDuration(values[envName("shutdown-grace")])
-	if err != nil {
-		t.Fatalf("shutdown grace %q: %v", values[envName("shutdown-grace")], err)
-	}
-	preStop := time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
-	if preStop == 0 || drain == 0 {
-		t.Errorf("preStop sleep %s, drain delay %s: both are needed for load balancers to drain", preStop, drain)
-	}
-	if need := preStop + drain + grace; time.Duration(d.Spec.Template.Spec.TerminationGracePeriodSeconds)*time.Second <= need {
-		t.Errorf("terminationGracePeriodSeconds %d, but stopping takes up to %s", d.Spec.Template.Spec.TerminationGracePeriodSeconds, need)
-	}
-
-	// Two Services: the API's, and the callbacks' alone (the one an ingress may expose).
-	services := readYAMLDocuments[k8sService](t, "kubernetes/service.yaml")
-	want := map[string][]string{"callgate-api": {"grpc", "http"}, "callgate-callbacks": {"callbacks"}}
-	if len(services) != len(want) {
-		t.Fatalf("%d Services, want %d", len(services), len(want))
-	}
-	for _, s := range services {
-		var targets []string
-		for _, p := range s.Spec.Ports {
-			if _, ok := ports[p.TargetPort]; !ok {
-				t.Errorf("Service %s targetPort %q is not a container port", s.Metadata.Name, p.TargetPort)
-			}
-			targets = append(targets, p.TargetPort)
-		}
-		slices.Sort(targets)
-		if !slices.Equal(targets, want[s.Metadata.Name]) {
-			t.Errorf("Service %s targets %v, want %v", s.Metadata.Name, targets, want[s.Metadata.Name])
+			t.Errorf("probe path %s answers %d", p, resp.StatusCode)
 		}
 	}
 }
 
-func TestDockerfile(t *testing.T) {
+// readYAMLFile decodes the YAML file name (under deploy/) into v.
+func readYAMLFile(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(deployDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// needTool finds a command-line tool the deploy tests run: skipped without it, except in CI.
+func needTool(t *testing.T, tool, install string) string {
+	t.Helper()
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		skipOrFail(t, tool+" is not on PATH: "+install)
+	}
+	return path
+}
+
+// dockerfile is deploy/Dockerfile.
+func dockerfile(t *testing.T) string {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(deployDir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	df := string(b)
+	return string(b)
+}
+
+func TestDockerfile(t *testing.T) {
+	df := dockerfile(t)
 	cfg := defaultConfig()
 	expose := regexp.MustCompile(`(?m)^EXPOSE\s+(.+)$`).FindStringSubmatch(df)
 	if expose == nil {
@@ -269,9 +161,74 @@ func TestDockerfile(t *testing.T) {
 			t.Errorf("Dockerfile sets %s, which is not a setting of callgate serve", env[1])
 		}
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "./cmd/callgate", `CMD ["serve"]`, "distroless/static"} {
+	for _, want := range []string{"CGO_ENABLED=0", "./cmd/callgate", `CMD ["serve"]`, "distroless/static", "ARG VERSION", "ARG COMMIT"} {
 		if !strings.Contains(df, want) {
 			t.Errorf("Dockerfile lacks %q", want)
+		}
+	}
+	// The build context leaves .git out, so the version can only come from the build arguments.
+	ignore, err := os.ReadFile(filepath.Join(deployDir, "Dockerfile.dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Fields(string(ignore)), ".git") {
+		t.Error("Dockerfile.dockerignore does not keep .git out of the build context")
+	}
+}
+
+// dockerfileLDFlags is the -ldflags value of the Dockerfile's go build, with its build arguments
+// replaced by args.
+func dockerfileLDFlags(t *testing.T, args map[string]string) string {
+	t.Helper()
+	m := regexp.MustCompile(`go build [^\n]*(?:\\\n[^\n]*)*?-ldflags="([^"]*)"`).FindStringSubmatch(dockerfile(t))
+	if m == nil {
+		t.Fatal(`the Dockerfile's go build has no -ldflags="..."`)
+	}
+	return regexp.MustCompile(`\$\{(\w+)\}|\$(\w+)`).ReplaceAllStringFunc(m[1], func(ref string) string {
+		name := strings.Trim(ref, "${}")
+		v, ok := args[name]
+		if !ok {
+			t.Errorf("the Dockerfile's -ldflags use %s, which is not a build argument this test knows", ref)
+		}
+		return v
+	})
+}
+
+// TestDockerfileStampsTheVersion builds the binary with the Dockerfile's own -ldflags: the linker
+// ignores an -X of a name it does not find, so only running the result shows the stamp works.
+func TestDockerfileStampsTheVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	ldflags := dockerfileLDFlags(t, map[string]string{"VERSION": "9.8.7-test", "COMMIT": "0123456789abcdef"})
+	bin := filepath.Join(t.TempDir(), "callgate")
+	build := exec.Command("go", "build", "-buildvcs=false", "-ldflags="+ldflags, "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -ldflags=%q: %v\n%s", ldflags, err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatalf("callgate version: %v", err)
+	}
+	if got, want := string(out), "callgate 9.8.7-test (commit 0123456789abcdef)\n"; got != want {
+		t.Errorf("the Dockerfile's build prints %q, want %q", got, want)
+	}
+}
+
+// yamlDocuments decodes every document of a multi-document YAML stream.
+func yamlDocuments(t *testing.T, data []byte) []*yaml.Node {
+	t.Helper()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []*yaml.Node
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); errors.Is(err, io.EOF) {
+			return out
+		} else if err != nil {
+			t.Fatalf("YAML: %v", err)
+		}
+		if len(n.Content) > 0 && n.Content[0].Kind != 0 && !(n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
+			out = append(out, &n)
 		}
 	}
 }

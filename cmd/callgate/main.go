@@ -3,6 +3,7 @@
 //	callgate serve      production: settings from flags or CALLGATE_* environment variables
 //	callgate dev        the gateway on an embedded ACS emulator, for laptops and demos
 //	callgate emulator   the ACS Call Automation emulator alone
+//	callgate version    the version and commit it was built from
 package main
 
 import (
@@ -23,6 +24,7 @@ commands:
   dev        run the gateway on an embedded ACS emulator, no Azure account needed
   emulator   run the ACS Call Automation emulator alone
   apikey     make an API key and its line for the key file
+  version    print the version and the commit this binary was built from
 
 Run 'callgate <command> -h' for a command's flags.
 `
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv
 		return runEmulator(ctx, args[1:], stdout, log)
 	case "apikey":
 		return runAPIKey(args[1:], stdout, stderr)
+	case "version", "--version":
+		return runVersion(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -108,11 +108,12 @@ func runGateway(ctx context.Context, cfg config, log *zap.Logger, tel *telemetry
 
 // newTelemetry builds the metrics registry and, when OTEL_* settings say so, the tracing.
 func newTelemetry(ctx context.Context, log *zap.Logger, lookupEnv func(string) (string, bool)) (*telemetry.Telemetry, error) {
-	tel, err := telemetry.New(ctx, telemetry.Config{Version: version, Commit: buildCommit(), LookupEnv: lookupEnv})
+	v, c := versionInfo()
+	tel, err := telemetry.New(ctx, telemetry.Config{Version: v, Commit: c, LookupEnv: lookupEnv})
 	if err != nil {
 		return nil, err
 	}
-	log.Info("telemetry", zap.Bool("tracing", tel.Tracing), zap.String("version", version), zap.String("commit", buildCommit()))
+	log.Info("telemetry", zap.Bool("tracing", tel.Tracing), zap.String("version", v), zap.String("commit", c))
 	return tel, nil
 }
 
