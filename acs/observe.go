@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // Observer is told of every HTTP attempt the client makes and every retry, for metrics: package
@@ -37,6 +38,9 @@ const tracerName = "github.com/callgate/callgate/acs"
 type tracing struct {
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
+	// off: the provider is the no-op one, so no span is started at all (its options alone cost
+	// allocations); the caller's trace context still reaches ACS, as with a no-op span.
+	off bool
 }
 
 func newTracing(tp trace.TracerProvider, p propagation.TextMapPropagator) tracing {
@@ -46,12 +50,16 @@ func newTracing(tp trace.TracerProvider, p propagation.TextMapPropagator) tracin
 	if p == nil {
 		p = otel.GetTextMapPropagator()
 	}
-	return tracing{tracer: tp.Tracer(tracerName), propagator: p}
+	_, off := tp.(noop.TracerProvider)
+	return tracing{tracer: tp.Tracer(tracerName), propagator: p, off: off}
 }
 
 // start begins the span of one logical request; every attempt carries its context to ACS as W3C
 // traceparent, so that ACS's own logs join the caller's trace.
 func (t tracing) start(ctx context.Context, cl *call) (context.Context, trace.Span) {
+	if t.off {
+		return ctx, noop.Span{}
+	}
 	attrs := []attribute.KeyValue{attribute.String("acs.operation", cl.op), attribute.String("http.request.method", cl.method)}
 	if cl.callConnectionID != "" {
 		attrs = append(attrs, attribute.String("callgate.call_connection_id", cl.callConnectionID))
@@ -65,6 +73,10 @@ func (t tracing) inject(ctx context.Context, h http.Header) {
 
 // end records the request's outcome on its span.
 func endSpan(span trace.Span, attempts int, err error) {
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
 	span.SetAttributes(attribute.Int("acs.attempts", attempts))
 	var ae *Error
 	if errors.As(err, &ae) {
