@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"go/build"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,7 +79,51 @@ func TestREADMEWalkthrough(t *testing.T) {
 			if strings.Join(lines, ",") != strings.Join(story, ",") {
 				t.Errorf("WatchCall replayed %v, want %v\n%s", lines, story, out)
 			}
+			metricsAfterWalkthrough(t, dev.admin)
 		})
+	}
+}
+
+// metricsAfterWalkthrough checks that the walkthrough, a user's first session, shows on /metrics
+// in every family README.md's Observability table lists, but two: retries count only once ACS
+// fails, heartbeats only once a stream idles (TestMetricsFamilies in service/ makes both happen).
+func metricsAfterWalkthrough(t *testing.T, admin string) {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		name, rest, ok := strings.Cut(line, " ")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			rest = line[strings.LastIndexByte(line, '}')+2:]
+			name = name[:i]
+		}
+		if v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64); err == nil {
+			counts[name] += v
+		}
+	}
+	for _, family := range []string{
+		"grpc_server_started_total", "grpc_server_handled_total", "grpc_server_handling_seconds_count",
+		"callgate_rest_started_total", "callgate_rest_handled_total", "callgate_rest_handling_seconds_count",
+		"callgate_acs_requests_total", "callgate_acs_request_duration_seconds_count",
+		"callgate_callbacks_total", "callgate_callback_events_total",
+		"callgate_eventlog_append_seconds_count", "callgate_eventlog_appended_total", "callgate_eventlog_ready", "callgate_eventlog_reads_total",
+		"callgate_stream_events_total", "callgate_streams_ended_total", "callgate_delivery_lag_seconds_count", "callgate_waits_total",
+		"go_goroutines", "process_cpu_seconds_total", "go_build_info", "callgate_build_info",
+	} {
+		if counts[family] <= 0 {
+			t.Errorf("after the walkthrough %s = %v, want a non-zero count", family, counts[family])
+		}
 	}
 }
 
