@@ -66,8 +66,11 @@ func groupConsumerName(group, filter string) string {
 }
 
 // nextGroup pulls one message at a time, so a member never holds calls it
-// is not about to hand out. A pull request abandoned when ctx ends is not
-// served: the server checks that its reply subject still has interest.
+// is not about to hand out. Each pull ends by expiring on the server rather
+// than by the client giving up on it: a message the server sent just before
+// an abandoned pull would reach an inbox nobody reads, and wait out
+// GroupAckWait (30 s by default) before another member got it. A pull
+// abandoned because ctx ended hands back at once what it still receives.
 func (w *Watcher) nextGroup(ctx context.Context) (Entry, error) {
 	mctx, cancel := w.mergedContext(ctx)
 	defer cancel()
@@ -80,33 +83,25 @@ func (w *Watcher) nextGroup(ctx context.Context) (Entry, error) {
 			<-mctx.Done() // its deadline passed, its timer is about to fire
 			return Entry{}, w.failed(ctx, mctx.Err())
 		}
-		fctx, fcancel := context.WithTimeout(mctx, groupPullWait)
-		msg, err := w.group.Next(jetstream.FetchContext(fctx))
-		pullExpired := expired(fctx)
-		fcancel()
+		batch, err := w.group.Fetch(1, jetstream.FetchMaxWait(pullWait(mctx)))
 		if err == nil {
-			meta, merr := msg.Metadata()
-			if merr != nil {
-				_ = msg.Term()
-				continue
+			select {
+			case msg, ok := <-batch.Messages():
+				if ok {
+					e, isEntry, derr := w.groupEntry(msg)
+					if !isEntry && derr == nil {
+						continue
+					}
+					return e, derr
+				}
+				err = batch.Error()
+			case <-mctx.Done():
+				go nakLate(batch)
+				continue // the loop's first checks tell which context ended
 			}
-			if derr := w.deliver(meta.Sequence.Stream); derr != nil {
-				_ = msg.Nak()
-				return Entry{}, derr
-			}
-			return Entry{
-				Seq:     meta.Sequence.Stream,
-				Time:    meta.Timestamp,
-				EventID: msg.Headers().Get(jetstream.MsgIDHeader),
-				Payload: msg.Data(),
-				msg:     msg,
-			}, nil
-		}
-		if pullExpired || mctx.Err() != nil {
-			continue // the loop's first checks tell which context ended
 		}
 		switch {
-		case errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoMessages):
+		case err == nil, errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoMessages):
 			continue // the pull expired empty
 		case errors.Is(err, jetstream.ErrConsumerNotFound), errors.Is(err, jetstream.ErrConsumerDeleted):
 			return Entry{}, w.failed(ctx, fmt.Errorf("eventlog: group consumer gone (rejoin to recreate it): %w", err))
@@ -118,6 +113,46 @@ func (w *Watcher) nextGroup(ctx context.Context) (Entry, error) {
 		default:
 			return Entry{}, w.failed(ctx, fmt.Errorf("eventlog: group pull: %w", err))
 		}
+	}
+}
+
+// groupEntry is a group delivery as an Entry; one without stream metadata is
+// no entry, and terminated.
+func (w *Watcher) groupEntry(msg jetstream.Msg) (Entry, bool, error) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		_ = msg.Term()
+		return Entry{}, false, nil
+	}
+	if err := w.deliver(meta.Sequence.Stream); err != nil {
+		_ = msg.Nak()
+		return Entry{}, false, err
+	}
+	return Entry{
+		Seq:     meta.Sequence.Stream,
+		Time:    meta.Timestamp,
+		EventID: msg.Headers().Get(jetstream.MsgIDHeader),
+		Payload: msg.Data(),
+		msg:     msg,
+	}, true, nil
+}
+
+// pullWait is how long the server may hold a pull: groupPullWait, or less so
+// that the pull expires (and its answer arrives) before ctx's deadline.
+func pullWait(ctx context.Context) time.Duration {
+	d := groupPullWait
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl)
+		d = min(d, left-min(left/10, time.Second))
+	}
+	return max(d, time.Millisecond)
+}
+
+// nakLate hands back at once what an abandoned pull still receives, for
+// another member.
+func nakLate(b jetstream.MessageBatch) {
+	for m := range b.Messages() {
+		_ = m.Nak()
 	}
 }
 

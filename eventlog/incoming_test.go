@@ -209,3 +209,43 @@ func TestIncomingGroupRedelivers(t *testing.T) {
 		t.Fatalf("closed member: %v", err)
 	}
 }
+
+// TestIncomingGroupShortIdle: a member whose waits end every few
+// milliseconds (a stream's heartbeats) loses no call to a pull it gave up
+// on: with an ack wait of an hour, a call sent to an abandoned pull would
+// not come back within the test.
+func TestIncomingGroupShortIdle(t *testing.T) {
+	l := openEmbedded(t, func(c *Config) { c.GroupAckWait = time.Hour })
+	ctx := testContext(t)
+	called := "4:+14255550100"
+	member, err := l.WatchIncoming(ctx, IncomingOptions{Group: "g", Called: called})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	go func() {
+		for i := range n {
+			if _, _, err := l.AppendIncoming(ctx, called, fmt.Sprintf("call-%d", i), nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	seen := map[string]bool{}
+	for len(seen) < n {
+		e, err := member.NextWithin(ctx, 2*time.Millisecond)
+		if errors.Is(err, ErrIdle) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("after %d of %d calls: %v", len(seen), n, err)
+		}
+		if seen[e.EventID] {
+			t.Fatalf("%s delivered twice", e.EventID)
+		}
+		seen[e.EventID] = true
+		if err := e.Ack(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
