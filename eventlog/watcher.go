@@ -88,8 +88,8 @@ type Watcher struct {
 	// verifiedUpto is the replay bound the stream leader is known to have
 	// stored, owned by Next.
 	verifiedUpto uint64
-	// ahead is the replay's next entry, read ahead; owned by Next.
-	ahead *Entry
+	// ahead is the replay's next entries, read ahead; owned by Next.
+	ahead []Entry
 
 	// idle paces NextWithin; owned by Next's caller.
 	idle *time.Timer
