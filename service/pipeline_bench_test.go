@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,6 +57,9 @@ func TestMain(m *testing.M) {
 // heap and stack in use after a GC, and stops at the end of stdin.
 func serveBenchReplica(dir string) int {
 	ctx := context.Background()
+	if stop := profileReplica(); stop != nil {
+		defer stop()
+	}
 	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: zap.NewNop()})
 	if err != nil {
 		fmt.Println("error", err)
@@ -119,8 +124,40 @@ func serveBenchReplica(dir string) int {
 			runtime.ReadMemStats(&ms)
 			fmt.Printf("mem %d %d %d\n", ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
 		}
+		if sc.Text() == "cpu" {
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			fmt.Printf("cpu %d\n", time.Duration(ru.Utime.Nano()+ru.Stime.Nano()))
+		}
 	}
 	return 0
+}
+
+// profileReplica writes the replica's CPU profile, and its allocations at the end, to the files
+// CALLGATE_BENCH_PROFILE names (<name>.cpu, <name>.allocs): the benchmark's own -cpuprofile sees
+// only the load generator.
+func profileReplica() (stop func()) {
+	name := os.Getenv("CALLGATE_BENCH_PROFILE")
+	if name == "" {
+		return nil
+	}
+	cpu, err := os.Create(name + ".cpu")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return nil
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return nil
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = cpu.Close()
+		if f, err := os.Create(name + ".allocs"); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			_ = f.Close()
+		}
+	}
 }
 
 // benchReplica is the child process as the benchmark sees it.
@@ -189,6 +226,22 @@ func (r *benchReplica) mem(b *testing.B) (heap, stack uint64, goroutines int) {
 		b.Fatalf("replica said %q", r.stdout.Text())
 	}
 	return heap, stack, goroutines
+}
+
+// cpu is the CPU time the replica has used so far (user and system).
+func (r *benchReplica) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	if _, err := io.WriteString(r.stdin, "cpu\n"); err != nil {
+		b.Fatal(err)
+	}
+	if !r.stdout.Scan() {
+		b.Fatal("the replica stopped")
+	}
+	var d time.Duration
+	if _, err := fmt.Sscanf(r.stdout.Text(), "cpu %d", &d); err != nil {
+		b.Fatalf("replica said %q", r.stdout.Text())
+	}
+	return d
 }
 
 // post delivers one event the way ACS does: alone in a JSON array. Its CloudEvent time is when it
@@ -326,12 +379,16 @@ func BenchmarkCallbacksToWatchers(b *testing.B) {
 	work := make(chan int, 1024) // posters lag behind the schedule at most this far before it shows
 	var posters sync.WaitGroup
 	var postErr atomic.Value
+	// Each POST's lag behind its schedule as it is sent: the sender's own share of the latency.
+	lags := make([][]time.Duration, 64)
+	cpu0 := r.cpu(b)
 	start := time.Now()
 	interval := time.Second / rate
-	for range 64 {
+	for p := range 64 {
 		posters.Go(func() {
 			for i := range work {
 				due := start.Add(time.Duration(i) * interval)
+				lags[p] = append(lags[p], time.Since(due))
 				if err := r.post(ctx, ids[i%calls], i, due); err != nil {
 					postErr.Store(err)
 				}
@@ -353,11 +410,16 @@ func BenchmarkCallbacksToWatchers(b *testing.B) {
 	d.wait(b, int64(b.N*perCall))
 	elapsed := time.Since(start)
 	b.StopTimer()
+	cpu := r.cpu(b) - cpu0
 	lat := d.collect(cancel)
+	senderLag := slices.Concat(lags...)
+	slices.Sort(senderLag)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	b.ReportMetric(float64(percentile(senderLag, 0.99).Microseconds())/1000, "sender-lag-p99-ms")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "replica-cpu-us/event")
 	b.ReportMetric(float64(d.failed.Load()), "watchers-failed")
 }
 
@@ -374,6 +436,7 @@ func BenchmarkCallbacksIngest(b *testing.B) {
 	var next atomic.Int64
 	var posters sync.WaitGroup
 	var postErr atomic.Value
+	cpu0 := r.cpu(b)
 	b.ResetTimer()
 	start := time.Now()
 	for range 64 {
@@ -393,6 +456,7 @@ func BenchmarkCallbacksIngest(b *testing.B) {
 	d.wait(b, int64(b.N*perCall))
 	delivered := time.Since(start)
 	b.StopTimer()
+	b.ReportMetric(float64((r.cpu(b) - cpu0).Microseconds())/float64(b.N), "replica-cpu-us/event")
 	b.ReportMetric(float64(b.N)/acked.Seconds(), "acked-events/s")
 	b.ReportMetric(float64(b.N*perCall)/delivered.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(d.failed.Load()), "watchers-failed")
