@@ -456,7 +456,7 @@ func BenchmarkCallbacksIngest(b *testing.B) {
 	d.wait(b, int64(b.N*perCall))
 	delivered := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64((r.cpu(b) - cpu0).Microseconds())/float64(b.N), "replica-cpu-us/event")
+	b.ReportMetric(float64((r.cpu(b)-cpu0).Microseconds())/float64(b.N), "replica-cpu-us/event")
 	b.ReportMetric(float64(b.N)/acked.Seconds(), "acked-events/s")
 	b.ReportMetric(float64(b.N*perCall)/delivered.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(d.failed.Load()), "watchers-failed")
