@@ -33,6 +33,7 @@ import (
 	"github.com/callgate/callgate/emulator"
 	"github.com/callgate/callgate/eventlog"
 	"github.com/callgate/callgate/gateway"
+	"github.com/callgate/callgate/gcdefaults"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/service"
 )
@@ -60,6 +61,7 @@ func serveBenchReplica(dir string) int {
 	if stop := profileReplica(); stop != nil {
 		defer stop()
 	}
+	gcdefaults.Apply(os.LookupEnv) // as cmd/callgate does
 	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: zap.NewNop()})
 	if err != nil {
 		fmt.Println("error", err)
@@ -174,6 +176,11 @@ func startBenchReplica(b *testing.B, heartbeat time.Duration) *benchReplica {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchReplicaEnv+"="+b.TempDir(), "CALLGATE_BENCH_HEARTBEAT="+heartbeat.String())
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
+		// What gcdefaults derives from the 1 GiB memory limit of deploy/kubernetes; GOMEMLIMIT=off
+		// runs the replica with Go's defaults instead.
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT=921MiB")
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
