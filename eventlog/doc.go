@@ -58,8 +58,13 @@
 // # Watching
 //
 // WatchCall and WatchIncoming register a watcher for live delivery first and
-// then replay the stored events after its resume point from the stream
-// leader, handing over without gap or duplicate (see replay.go). A resume
+// then replay the stored events after its resume point, handing over without
+// gap or duplicate (see replay.go). A replay reads in batches (a batched
+// direct get: up to 256 entries or 1 MiB a request). Any replica nearly in
+// sync may answer one; its store being a prefix of the leader's, a batch has
+// no gap, and where a batch ends short of what the replay must cover the
+// stream leader is asked whether anything follows. So a replay can go on from
+// a surviving replica through a lost quorum up to where it needs the leader. A resume
 // point the log cannot honour is an *OutOfRangeError (ErrOutOfRange), never a
 // silent gap. Watcher.NextWithin returns ErrIdle after its idle time whether
 // the watcher follows live events or replays from a store that cannot answer
@@ -72,6 +77,10 @@
 // watcher about 1.3 KB of heap. A consumer per watcher was measured against
 // it (BenchmarkLiveLatency, BenchmarkIdleWatcherMemory): slower, many times
 // larger, and capped at 1,000 consumers per stream by the server's default.
+//
+// A live event reaches its watchers as one Entry: what they derive from it to
+// send (Entry.Shared: a stream's encoded response) is computed once, not per
+// watcher.
 //
 // Appends never wait for watchers. Each watcher's live queue is bounded by
 // Config.WatcherBuffer; a caught-up watcher whose queue is full when an event

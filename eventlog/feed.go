@@ -114,7 +114,11 @@ func (f *feed) dispatch(msg jetstream.Msg) {
 		f.mu.RUnlock()
 		return
 	}
-	for _, w := range f.bySubject[msg.Subject()] {
+	ws := f.bySubject[msg.Subject()]
+	if len(ws)+len(f.all) > 1 {
+		e.shared = &shared{}
+	}
+	for _, w := range ws {
 		if w.offer(e) {
 			cut = append(cut, w)
 		}

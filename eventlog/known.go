@@ -2,10 +2,7 @@ package eventlog
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // HasCallEvents reports whether the log holds any event of the call: one read of the call's last
@@ -19,15 +16,9 @@ func (l *Log) HasCallEvents(ctx context.Context, callID string) (bool, error) {
 	}
 	var found bool
 	err := retry(ctx, func(ctx context.Context) error {
-		_, err := l.calls.stream.GetLastMsgForSubject(ctx, l.calls.subject(callID))
-		switch {
-		case err == nil:
-			found = true
-			return nil
-		case errors.Is(err, jetstream.ErrMsgNotFound):
-			found = false
-			return nil
-		}
+		// From the leader: a replica answering a direct get may not have the call's first event yet.
+		e, err := l.calls.leaderGet(ctx, l.nc, msgGetRequest{LastFor: l.calls.subject(callID)})
+		found = e != nil
 		return err
 	})
 	if err != nil {

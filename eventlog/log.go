@@ -167,6 +167,8 @@ func (l *Log) openStream(ctx context.Context, suffix, kind, description string) 
 		MaxBytes:    l.cfg.MaxBytes,
 		MaxMsgs:     l.cfg.MaxMsgs,
 		Duplicates:  l.cfg.DuplicateWindow,
+		// Batched direct gets for replays (storeread.go).
+		AllowDirect: true,
 	}
 	if cfg.MaxMsgs == 0 {
 		cfg.MaxMsgs = -1

@@ -2,7 +2,6 @@ package eventlog
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -24,37 +23,41 @@ import (
 // return; from then on a full queue cuts it off.
 
 // replayNext returns the next stored entry of the replay, or ok false once
-// the replay is over (the watcher is then live). It reads one entry ahead, so
-// that the watcher turns live as it returns the last replayed entry: a
-// watcher that then stops reading is a slow consumer, not a replaying one.
+// the replay is over (the watcher is then live). It reads ahead (a batch at a
+// time), so that the watcher turns live as it returns the last replayed entry:
+// a watcher that then stops reading is a slow consumer, not a replaying one.
 func (w *Watcher) replayNext(ctx context.Context) (Entry, bool, error) {
-	for w.ahead == nil {
+	for len(w.ahead) == 0 {
 		if !w.isReplaying() {
 			return Entry{}, false, nil
 		}
-		e, ok, upto, err := w.replayRead(ctx)
+		upto, err := w.replayFill(ctx)
 		if err != nil {
 			return Entry{}, false, err
 		}
-		if ok {
-			w.ahead = &e
+		if len(w.ahead) > 0 {
 			break
 		}
 		if err := w.settle(true, upto, 0); err != nil {
 			return Entry{}, false, err
 		}
 	}
-	e := *w.ahead
-	w.ahead = nil
-	// A failed look-ahead is retried by the next call, which also reports a
-	// lasting failure; e is good either way.
-	next, ok, upto, err := w.replayRead(ctx)
-	if err == nil && ok {
-		w.ahead = &next
+	e := w.ahead[0]
+	w.ahead[0] = Entry{}
+	w.ahead = w.ahead[1:]
+	done, upto := false, uint64(0)
+	if len(w.ahead) == 0 {
+		w.ahead = nil
+		// A failed look-ahead is retried by the next call, which also
+		// reports a lasting failure; e is good either way.
+		var err error
+		upto, err = w.replayFill(ctx)
+		done = err == nil && len(w.ahead) == 0
 	}
-	if err := w.settle(err == nil && !ok, upto, e.Seq); err != nil {
+	if err := w.settle(done, upto, e.Seq); err != nil {
 		return Entry{}, false, err
 	}
+	w.log.metrics.replayReads.Inc()
 	return e, true, nil
 }
 
@@ -64,7 +67,7 @@ func (w *Watcher) replayNext(ctx context.Context) (Entry, bool, error) {
 // the next call goes on from there. A live watcher makes no request here and
 // gets no context.
 func (w *Watcher) replayNextUntil(ctx context.Context, idleAt time.Time) (Entry, bool, error) {
-	if idleAt.IsZero() || (w.ahead == nil && !w.isReplaying()) {
+	if idleAt.IsZero() || (len(w.ahead) == 0 && !w.isReplaying()) {
 		return w.replayNext(ctx)
 	}
 	rctx, cancel := context.WithDeadline(ctx, idleAt)
@@ -98,9 +101,10 @@ func (w *Watcher) settle(done bool, upto, seq uint64) error {
 	return nil
 }
 
-// replayRead reads the next stored entry up to the replay's bound; ok false
-// means there is none up to the bound it returns.
-func (w *Watcher) replayRead(ctx context.Context) (Entry, bool, uint64, error) {
+// replayFill reads the next batch of stored entries up to the replay's bound
+// into w.ahead, and returns that bound; none read means there is none up to
+// it. On failure the replay's position is as it was.
+func (w *Watcher) replayFill(ctx context.Context) (uint64, error) {
 	w.mu.Lock()
 	upto := w.upto
 	// Back from the queue after an overflow, the replay goes on after what
@@ -108,47 +112,27 @@ func (w *Watcher) replayRead(ctx context.Context) (Entry, bool, uint64, error) {
 	w.cursor = max(w.cursor, w.last)
 	w.mu.Unlock()
 	if w.cursor >= upto {
-		return Entry{}, false, upto, nil
+		return upto, nil
 	}
+	mctx, cancel := w.mergedContext(ctx)
+	defer cancel()
 	if upto > w.verifiedUpto {
 		// Raised by an overflow: the events dropped from the queue must be
 		// stored on the leader before the replay can miss none.
-		if _, err := w.leaderState(ctx, upto); err != nil {
-			return Entry{}, false, upto, err
+		if _, err := w.leaderState(mctx, upto); err != nil {
+			return upto, err
 		}
 		w.verifiedUpto = upto
 	}
-	raw, err := w.readAfter(ctx, w.cursor)
+	batch, err := w.src.readBatch(mctx, w.log.nc, w.subject, w.cursor, upto, w.log.cfg.Replicas > 1)
 	if err != nil {
-		return Entry{}, false, upto, err
+		return upto, err
 	}
-	if raw == nil || raw.Sequence > upto {
-		return Entry{}, false, upto, nil // beyond upto, the feed delivers it
+	if len(batch) > 0 {
+		w.ahead = batch
+		w.cursor = batch[len(batch)-1].Seq
 	}
-	w.cursor = raw.Sequence
-	return Entry{
-		Seq:     raw.Sequence,
-		Time:    raw.Time,
-		EventID: raw.Header.Get(jetstream.MsgIDHeader),
-		Payload: raw.Data,
-	}, true, upto, nil
-}
-
-// readAfter reads the first stored message of the watcher's subject after
-// seq from the stream leader, or nil if there is none.
-func (w *Watcher) readAfter(ctx context.Context, seq uint64) (*jetstream.RawStreamMsg, error) {
-	mctx, cancel := w.mergedContext(ctx)
-	defer cancel()
-	var raw *jetstream.RawStreamMsg
-	err := retry(mctx, func(ctx context.Context) error {
-		var err error
-		raw, err = w.src.stream.GetMsg(ctx, seq+1, jetstream.WithGetMsgSubject(w.subject))
-		return err
-	})
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
-	return raw, err
+	return upto, nil
 }
 
 // leaderState returns the stream's state once its leader has stored at least

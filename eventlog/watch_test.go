@@ -202,6 +202,10 @@ func TestSlowWatcherIsCutOff(t *testing.T) {
 	l := openEmbedded(t, func(c *Config) { c.WatcherBuffer = buffer })
 	ctx := testContext(t)
 	first := appendCall(t, l, "call", "e0", "0")
+	// Once the feed has dispatched e0, both watchers replay it and are
+	// caught up after it: without the wait, one may take it from its queue
+	// instead and, not caught up yet, go back to the store on overflow.
+	waitFor(t, func() bool { return l.LastSequence() >= first })
 	fast, err := l.WatchCall(ctx, "call", 0)
 	if err != nil {
 		t.Fatal(err)

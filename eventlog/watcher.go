@@ -27,7 +27,27 @@ type Entry struct {
 	// event and must not be modified.
 	Payload []byte
 
-	msg jetstream.Msg // set for group deliveries, which are acknowledged
+	msg    jetstream.Msg // set for group deliveries, which are acknowledged
+	shared *shared       // set for live deliveries, one per event for all its watchers
+}
+
+// shared holds what Entry.Shared derived from a live event, once for all its watchers.
+type shared struct {
+	once sync.Once
+	v    any
+}
+
+// Shared returns derive(e), computed once per live event for every watcher that receives it
+// (replayed and group entries compute it for themselves). A stream sends each of a call's
+// events to all its watchers as the same bytes: they are encoded once, not once per watcher.
+// derive must depend on the entry alone, be the same for every watcher of the stream, and its
+// result must not be modified.
+func (e Entry) Shared(derive func(Entry) any) any {
+	if e.shared == nil {
+		return derive(e)
+	}
+	e.shared.once.Do(func() { e.shared.v = derive(e) })
+	return e.shared.v
 }
 
 // Ack confirms a group delivery once its receiver has it (e.g. after the
@@ -88,8 +108,8 @@ type Watcher struct {
 	// verifiedUpto is the replay bound the stream leader is known to have
 	// stored, owned by Next.
 	verifiedUpto uint64
-	// ahead is the replay's next entry, read ahead; owned by Next.
-	ahead *Entry
+	// ahead is the replay's next entries, read ahead; owned by Next.
+	ahead []Entry
 
 	// idle paces NextWithin; owned by Next's caller.
 	idle *time.Timer

@@ -7,13 +7,16 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/callgate/callgate/eventlog"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
 
 // The log stores each event as its encoded CallEvent (or IncomingCall) without a sequence. A
 // stream sends it without decoding it: the stored bytes, then the sequence appended as one more
 // field (protobuf takes fields in any order), as the pre-encoded content of the response message.
-// A call's watchers then cost a copy each, not a decode and an encode of the event's data.
+// That response is built once per live event and sent by every watcher of the call
+// (eventlog.Entry.Shared): a watcher costs the codec's copy of it, not a decode and an encode of
+// the event's data, nor any allocation of its own.
 var (
 	watchCallEventField     = fieldNumber(&callgatev1.WatchCallResponse{}, "event")
 	watchIncomingCallField  = fieldNumber(&callgatev1.WatchIncomingCallsResponse{}, "incoming_call")
@@ -48,6 +51,23 @@ func storedIncomingCall(stored []byte, seq uint64) *callgatev1.WatchIncomingCall
 	m.ProtoReflect().SetUnknown(embedStored(watchIncomingCallField, incomingCallSequenceNum, stored, seq))
 	return m
 }
+
+// sharedCallEvent is what every watcher of a call sends for one of its events.
+type sharedCallEvent struct {
+	resp      *callgatev1.WatchCallResponse // shared: only read (proto.Marshal may run concurrently)
+	eventType string
+	err       error // the stored bytes do not decode
+}
+
+func newSharedCallEvent(e eventlog.Entry) any {
+	eventType, err := storedEventType(e.Payload)
+	if err != nil {
+		return &sharedCallEvent{err: err}
+	}
+	return &sharedCallEvent{resp: storedCallEvent(e.Payload, e.Seq), eventType: eventType}
+}
+
+func newSharedIncomingCall(e eventlog.Entry) any { return storedIncomingCall(e.Payload, e.Seq) }
 
 // storedEventType reads the CloudEvent type out of a stored CallEvent, checking its encoding on
 // the way.

@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +33,7 @@ import (
 	"github.com/callgate/callgate/emulator"
 	"github.com/callgate/callgate/eventlog"
 	"github.com/callgate/callgate/gateway"
+	"github.com/callgate/callgate/gcdefaults"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 	"github.com/callgate/callgate/service"
 )
@@ -42,7 +45,12 @@ import (
 //
 //	go test -run '^$' -bench 'BenchmarkCallbacks|BenchmarkIdleWatch' -benchtime=20000x ./service/
 
-const benchReplicaEnv = "CALLGATE_BENCH_REPLICA"
+const (
+	benchReplicaEnv = "CALLGATE_BENCH_REPLICA"
+	// benchNATSEnv, when set, makes the replica use that NATS cluster (R3 streams) instead of an
+	// embedded server.
+	benchNATSEnv = "CALLGATE_BENCH_NATS_URL"
+)
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(benchReplicaEnv); dir != "" {
@@ -55,7 +63,15 @@ func TestMain(m *testing.M) {
 // heap and stack in use after a GC, and stops at the end of stdin.
 func serveBenchReplica(dir string) int {
 	ctx := context.Background()
-	events, err := eventlog.Open(ctx, eventlog.Config{DataDir: dir, Logger: zap.NewNop()})
+	if stop := profileReplica(); stop != nil {
+		defer stop()
+	}
+	gcdefaults.Apply(os.LookupEnv) // as cmd/callgate does
+	logCfg := eventlog.Config{DataDir: dir, Logger: zap.NewNop()}
+	if url := os.Getenv(benchNATSEnv); url != "" {
+		logCfg = eventlog.Config{NATSURL: url, Replicas: 3, Logger: zap.NewNop()}
+	}
+	events, err := eventlog.Open(ctx, logCfg)
 	if err != nil {
 		fmt.Println("error", err)
 		return 1
@@ -119,8 +135,40 @@ func serveBenchReplica(dir string) int {
 			runtime.ReadMemStats(&ms)
 			fmt.Printf("mem %d %d %d\n", ms.HeapInuse, ms.StackInuse, runtime.NumGoroutine())
 		}
+		if sc.Text() == "cpu" {
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			fmt.Printf("cpu %d\n", time.Duration(ru.Utime.Nano()+ru.Stime.Nano()))
+		}
 	}
 	return 0
+}
+
+// profileReplica writes the replica's CPU profile, and its allocations at the end, to the files
+// CALLGATE_BENCH_PROFILE names (<name>.cpu, <name>.allocs): the benchmark's own -cpuprofile sees
+// only the load generator.
+func profileReplica() (stop func()) {
+	name := os.Getenv("CALLGATE_BENCH_PROFILE")
+	if name == "" {
+		return nil
+	}
+	cpu, err := os.Create(name + ".cpu")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return nil
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		fmt.Fprintln(os.Stderr, "profile:", err)
+		return nil
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = cpu.Close()
+		if f, err := os.Create(name + ".allocs"); err == nil {
+			_ = pprof.Lookup("allocs").WriteTo(f, 0)
+			_ = f.Close()
+		}
+	}
 }
 
 // benchReplica is the child process as the benchmark sees it.
@@ -134,9 +182,19 @@ type benchReplica struct {
 }
 
 func startBenchReplica(b *testing.B, heartbeat time.Duration) *benchReplica {
+	return startBenchReplicaOn(b, heartbeat, "")
+}
+
+// startBenchReplicaOn starts a replica on the NATS cluster at natsURL (empty: embedded).
+func startBenchReplicaOn(b *testing.B, heartbeat time.Duration, natsURL string) *benchReplica {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), benchReplicaEnv+"="+b.TempDir(), "CALLGATE_BENCH_HEARTBEAT="+heartbeat.String())
+	cmd.Env = append(os.Environ(), benchReplicaEnv+"="+b.TempDir(), "CALLGATE_BENCH_HEARTBEAT="+heartbeat.String(), benchNATSEnv+"="+natsURL)
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
+		// What gcdefaults derives from the 1 GiB memory limit of deploy/kubernetes; GOMEMLIMIT=off
+		// runs the replica with Go's defaults instead.
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT=921MiB")
+	}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -191,6 +249,22 @@ func (r *benchReplica) mem(b *testing.B) (heap, stack uint64, goroutines int) {
 	return heap, stack, goroutines
 }
 
+// cpu is the CPU time the replica has used so far (user and system).
+func (r *benchReplica) cpu(b *testing.B) time.Duration {
+	b.Helper()
+	if _, err := io.WriteString(r.stdin, "cpu\n"); err != nil {
+		b.Fatal(err)
+	}
+	if !r.stdout.Scan() {
+		b.Fatal("the replica stopped")
+	}
+	var d time.Duration
+	if _, err := fmt.Sscanf(r.stdout.Text(), "cpu %d", &d); err != nil {
+		b.Fatalf("replica said %q", r.stdout.Text())
+	}
+	return d
+}
+
 // post delivers one event the way ACS does: alone in a JSON array. Its CloudEvent time is when it
 // was due to be sent, which the watchers read back to measure latency.
 func (r *benchReplica) post(ctx context.Context, callID string, n int, due time.Time) error {
@@ -234,12 +308,20 @@ func (d *deliveries) collect(cancel context.CancelFunc) []time.Duration {
 
 func (r *benchReplica) watchers(b *testing.B, ctx context.Context, calls []string, perCall int) *deliveries {
 	b.Helper()
+	return watchersOn(b, ctx, []*benchReplica{r}, calls, perCall)
+}
+
+// watchersOn opens the streams spread over the replicas' connections, a call's watchers on
+// several replicas.
+func watchersOn(b *testing.B, ctx context.Context, rs []*benchReplica, calls []string, perCall int) *deliveries {
+	b.Helper()
 	d := &deliveries{}
 	var ready sync.WaitGroup
 	n := 0
 	for _, callID := range calls {
 		for range perCall {
-			client := r.calls[n%len(r.calls)]
+			r := rs[n%len(rs)]
+			client := r.calls[(n/len(rs))%len(r.calls)]
 			n++
 			ready.Add(1)
 			d.running.Add(1)
@@ -316,23 +398,31 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // callback-to-watcher latency: from the moment each POST was due (so a late sender counts against
 // the gateway too) to the watcher's Recv.
 func BenchmarkCallbacksToWatchers(b *testing.B) {
-	const rate, calls, perCall = 2000, 100, 10
-	r := startBenchReplica(b, 500*time.Millisecond)
+	callbacksToWatchers(b, []*benchReplica{startBenchReplica(b, 500*time.Millisecond)}, 100, 10, 2000)
+}
+
+// callbacksToWatchers is BenchmarkCallbacksToWatchers for a number of calls, watchers per call
+// and events per second, with the POSTs and the watchers spread over replicas.
+func callbacksToWatchers(b *testing.B, rs []*benchReplica, calls, perCall, rate int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ids := callIDs("latency", calls)
-	d := r.watchers(b, ctx, ids, perCall)
+	d := watchersOn(b, ctx, rs, ids, perCall)
 
 	work := make(chan int, 1024) // posters lag behind the schedule at most this far before it shows
 	var posters sync.WaitGroup
 	var postErr atomic.Value
+	// Each POST's lag behind its schedule as it is sent: the sender's own share of the latency.
+	lags := make([][]time.Duration, 64)
+	cpu0 := replicasCPU(b, rs)
 	start := time.Now()
-	interval := time.Second / rate
-	for range 64 {
+	interval := time.Second / time.Duration(rate)
+	for p := range 64 {
 		posters.Go(func() {
 			for i := range work {
 				due := start.Add(time.Duration(i) * interval)
-				if err := r.post(ctx, ids[i%calls], i, due); err != nil {
+				lags[p] = append(lags[p], time.Since(due))
+				if err := rs[i%len(rs)].post(ctx, ids[i%calls], i, due); err != nil {
 					postErr.Store(err)
 				}
 			}
@@ -353,33 +443,51 @@ func BenchmarkCallbacksToWatchers(b *testing.B) {
 	d.wait(b, int64(b.N*perCall))
 	elapsed := time.Since(start)
 	b.StopTimer()
+	cpu := replicasCPU(b, rs) - cpu0
 	lat := d.collect(cancel)
+	senderLag := slices.Concat(lags...)
+	slices.Sort(senderLag)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(percentile(lat, 0.50).Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(percentile(lat, 0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+	b.ReportMetric(float64(percentile(senderLag, 0.99).Microseconds())/1000, "sender-lag-p99-ms")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "replica-cpu-us/event")
 	b.ReportMetric(float64(d.failed.Load()), "watchers-failed")
+}
+
+func replicasCPU(b *testing.B, rs []*benchReplica) time.Duration {
+	var d time.Duration
+	for _, r := range rs {
+		d += r.cpu(b)
+	}
+	return d
 }
 
 // BenchmarkCallbacksIngest posts b.N callbacks as fast as 64 concurrent senders can, with the
 // same 1,000 watchers following, and reports the sustained rate of acknowledged callbacks.
 func BenchmarkCallbacksIngest(b *testing.B) {
+	callbacksIngest(b, []*benchReplica{startBenchReplica(b, 500*time.Millisecond)})
+}
+
+// callbacksIngest is BenchmarkCallbacksIngest with the POSTs and watchers spread over replicas.
+func callbacksIngest(b *testing.B, rs []*benchReplica) {
 	const calls, perCall = 100, 10
-	r := startBenchReplica(b, 500*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ids := callIDs("ingest", calls)
-	d := r.watchers(b, ctx, ids, perCall)
+	d := watchersOn(b, ctx, rs, ids, perCall)
 
 	var next atomic.Int64
 	var posters sync.WaitGroup
 	var postErr atomic.Value
+	cpu0 := replicasCPU(b, rs)
 	b.ResetTimer()
 	start := time.Now()
 	for range 64 {
 		posters.Go(func() {
 			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
-				if err := r.post(ctx, ids[i%calls], i, time.Now()); err != nil {
+				if err := rs[i%len(rs)].post(ctx, ids[i%calls], i, time.Now()); err != nil {
 					postErr.Store(err)
 				}
 			}
@@ -393,6 +501,7 @@ func BenchmarkCallbacksIngest(b *testing.B) {
 	d.wait(b, int64(b.N*perCall))
 	delivered := time.Since(start)
 	b.StopTimer()
+	b.ReportMetric(float64((replicasCPU(b, rs)-cpu0).Microseconds())/float64(b.N), "replica-cpu-us/event")
 	b.ReportMetric(float64(b.N)/acked.Seconds(), "acked-events/s")
 	b.ReportMetric(float64(b.N*perCall)/delivered.Seconds(), "deliveries/s")
 	b.ReportMetric(float64(d.failed.Load()), "watchers-failed")
@@ -403,12 +512,18 @@ func BenchmarkCallbacksIngest(b *testing.B) {
 // "grpc-baseline" is the same for grpc.health.v1 Watch streams, grpc-go's own share.
 func BenchmarkIdleWatcherMemory(b *testing.B) {
 	b.Run("watchcall", func(b *testing.B) {
-		idleMemory(b, func(r *benchReplica, ctx context.Context, n int) {
+		idleMemory(b, 1000, func(r *benchReplica, ctx context.Context, n int) {
+			r.watchers(b, ctx, callIDs(fmt.Sprintf("idle-%d", time.Now().UnixNano()), n), 1)
+		})
+	})
+	// The same beyond the first ten thousand: how a stream's cost moves with the streams open.
+	b.Run("watchcall-10000", func(b *testing.B) {
+		idleMemory(b, 10000, func(r *benchReplica, ctx context.Context, n int) {
 			r.watchers(b, ctx, callIDs(fmt.Sprintf("idle-%d", time.Now().UnixNano()), n), 1)
 		})
 	})
 	b.Run("grpc-baseline", func(b *testing.B) {
-		idleMemory(b, func(r *benchReplica, ctx context.Context, n int) {
+		idleMemory(b, 1000, func(r *benchReplica, ctx context.Context, n int) {
 			var ready sync.WaitGroup
 			for i := range n {
 				ready.Add(1)
@@ -433,22 +548,21 @@ func BenchmarkIdleWatcherMemory(b *testing.B) {
 	})
 }
 
-func idleMemory(b *testing.B, open func(r *benchReplica, ctx context.Context, n int)) {
-	const watchers = 1000
+func idleMemory(b *testing.B, watchers int, open func(r *benchReplica, ctx context.Context, n int)) {
 	r := startBenchReplica(b, 500*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// A first thousand warms what grows once (NATS buffers, caches); the next ones are what each
-	// further watcher costs.
+	// A first batch of streams warms what grows once (NATS buffers, caches); the next as many are
+	// what each further stream costs.
 	open(r, ctx, watchers)
 	for range b.N {
 		heap0, stack0, g0 := r.mem(b)
 		open(r, ctx, watchers)
 		heap1, stack1, g1 := r.mem(b)
-		b.ReportMetric(float64(heap1+stack1-heap0-stack0)/watchers, "bytes/watcher")
-		b.ReportMetric(float64(heap1-heap0)/watchers, "heap-bytes/watcher")
-		b.ReportMetric(float64(stack1-stack0)/watchers, "stack-bytes/watcher")
-		b.ReportMetric(float64(g1-g0)/watchers, "goroutines/watcher")
+		b.ReportMetric(float64(heap1+stack1-heap0-stack0)/float64(watchers), "bytes/watcher")
+		b.ReportMetric(float64(heap1-heap0)/float64(watchers), "heap-bytes/watcher")
+		b.ReportMetric(float64(stack1-stack0)/float64(watchers), "stack-bytes/watcher")
+		b.ReportMetric(float64(g1-g0)/float64(watchers), "goroutines/watcher")
 	}
 }
 

@@ -41,18 +41,18 @@ func (s *CallServer) WatchCall(req *callgatev1.WatchCallRequest, stream grpc.Ser
 	field := zap.String("call_connection_id", callID)
 	types := req.GetEventTypes()
 	return s.pump(ctx, w, &s.metrics.watchCall, field, func(e eventlog.Entry) (bool, bool, error) {
-		eventType, err := storedEventType(e.Payload)
-		if err != nil {
-			s.unreadable(callID, e.Seq, err)
+		ev := e.Shared(newSharedCallEvent).(*sharedCallEvent)
+		if ev.err != nil {
+			s.unreadable(callID, e.Seq, ev.err)
 			return false, false, nil
 		}
-		sent := len(types) == 0 || slices.Contains(types, eventType)
+		sent := len(types) == 0 || slices.Contains(types, ev.eventType)
 		if sent {
-			if err := stream.Send(storedCallEvent(e.Payload, e.Seq)); err != nil {
+			if err := stream.Send(ev.resp); err != nil {
 				return false, false, err
 			}
 		}
-		return sent, eventType == callDisconnectedType, nil
+		return sent, ev.eventType == callDisconnectedType, nil
 	}, func(hb *callgatev1.Heartbeat) error {
 		return stream.Send(&callgatev1.WatchCallResponse{Item: &callgatev1.WatchCallResponse_Heartbeat{Heartbeat: hb}})
 	}, func(ctx context.Context) bool { return s.calls.gone(ctx, s.core, callID) })
@@ -78,7 +78,7 @@ func (s *CallServer) WatchIncomingCalls(req *callgatev1.WatchIncomingCallsReques
 	}
 	field := zap.String("group", req.GetGroup())
 	return s.pump(ctx, w, &s.metrics.watchIncoming, field, func(e eventlog.Entry) (bool, bool, error) {
-		if err := stream.Send(storedIncomingCall(e.Payload, e.Seq)); err != nil {
+		if err := stream.Send(e.Shared(newSharedIncomingCall).(*callgatev1.WatchIncomingCallsResponse)); err != nil {
 			_ = e.Nak()
 			return false, false, err
 		}

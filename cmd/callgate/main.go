@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/callgate/callgate/gcdefaults"
 )
 
 const usage = `usage: callgate <command> [flags]
@@ -30,6 +32,7 @@ Run 'callgate <command> -h' for a command's flags.
 `
 
 func main() {
+	gcdefaults.Apply(os.LookupEnv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
