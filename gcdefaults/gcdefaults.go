@@ -1,8 +1,3 @@
-// Package gcdefaults sets the garbage collector's defaults of a gateway process from the memory it
-// may use. A replica with 1,000 streams allocates a little for every callback and every delivery;
-// at Go's default GOGC=100 its small live heap makes it collect dozens of times a second, and the
-// delivery latency's tail follows the collections (BENCHMARKS.md). With a memory limit known, the
-// collector can run less often and still never let the heap approach the limit.
 package gcdefaults
 
 import (

@@ -191,7 +191,7 @@ func startBenchReplicaOn(b *testing.B, heartbeat time.Duration, natsURL string) 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchReplicaEnv+"="+b.TempDir(), "CALLGATE_BENCH_HEARTBEAT="+heartbeat.String(), benchNATSEnv+"="+natsURL)
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
-		// What gcdefaults derives from the 1 GiB memory limit of deploy/kubernetes; GOMEMLIMIT=off
+		// What gcdefaults derives from the Helm chart's 1 GiB memory limit (deploy/helm/callgate values.yaml); GOMEMLIMIT=off
 		// runs the replica with Go's defaults instead.
 		cmd.Env = append(cmd.Env, "GOMEMLIMIT=921MiB")
 	}
