@@ -10,9 +10,9 @@ type metrics struct {
 	watchRecordings          streamMetrics
 	// downloaded counts the recording bytes DownloadRecording sent.
 	downloaded prometheus.Counter
-	lag                      prometheus.Histogram
-	waits                    *prometheus.CounterVec
-	ended                    *prometheus.CounterVec
+	lag        prometheus.Histogram
+	waits      *prometheus.CounterVec
+	ended      *prometheus.CounterVec
 }
 
 // streamMetrics are one streaming RPC's, resolved once: a send costs an atomic add.

@@ -177,8 +177,10 @@ var pauseRecording = unary[*callgatev1.PauseRecordingRequest, *callgatev1.PauseR
 	build: func(_ *core, _ *validator, req *callgatev1.PauseRecordingRequest) (*acs.RecordingRequest, outcome) {
 		return &acs.RecordingRequest{RecordingID: req.GetRecordingId()}, outcome{}
 	},
-	call:    noResult((*acs.Client).PauseRecording),
-	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.PauseRecordingResponse { return &callgatev1.PauseRecordingResponse{} },
+	call: noResult((*acs.Client).PauseRecording),
+	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.PauseRecordingResponse {
+		return &callgatev1.PauseRecordingResponse{}
+	},
 }
 
 // ResumeRecording resumes a paused recording.
@@ -190,8 +192,10 @@ var resumeRecording = unary[*callgatev1.ResumeRecordingRequest, *callgatev1.Resu
 	build: func(_ *core, _ *validator, req *callgatev1.ResumeRecordingRequest) (*acs.RecordingRequest, outcome) {
 		return &acs.RecordingRequest{RecordingID: req.GetRecordingId()}, outcome{}
 	},
-	call:    noResult((*acs.Client).ResumeRecording),
-	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.ResumeRecordingResponse { return &callgatev1.ResumeRecordingResponse{} },
+	call: noResult((*acs.Client).ResumeRecording),
+	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.ResumeRecordingResponse {
+		return &callgatev1.ResumeRecordingResponse{}
+	},
 }
 
 // StopRecording stops a recording.
@@ -203,8 +207,10 @@ var stopRecording = unary[*callgatev1.StopRecordingRequest, *callgatev1.StopReco
 	build: func(_ *core, _ *validator, req *callgatev1.StopRecordingRequest) (*acs.RecordingRequest, outcome) {
 		return &acs.RecordingRequest{RecordingID: req.GetRecordingId()}, outcome{}
 	},
-	call:    noResult((*acs.Client).StopRecording),
-	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.StopRecordingResponse { return &callgatev1.StopRecordingResponse{} },
+	call: noResult((*acs.Client).StopRecording),
+	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.StopRecordingResponse {
+		return &callgatev1.StopRecordingResponse{}
+	},
 }
 
 // storedRecording is what the recordings log holds of one recording: its events, oldest first.
