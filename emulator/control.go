@@ -63,6 +63,7 @@ func (e *Emulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /emulator/v1/files", e.ctlListFiles)
 	mux.HandleFunc("PUT /emulator/v1/files", e.ctlPutFile)
 	mux.HandleFunc("GET /emulator/v1/eventgrid/validate", e.ctlValidate)
+	e.controlMediaRoutes(mux)
 }
 
 // Info describes how to reach and trust the emulator (no secrets).
@@ -74,7 +75,7 @@ type Info struct {
 	OpenIDConfigurationURL string   `json:"openIdConfigurationUrl"`
 	ResourceID             string   `json:"resourceId"`
 	ApplicationID          string   `json:"applicationId"`
-	IncomingCallWebhook    string   `json:"incomingCallWebhook,omitempty"`
+	EventGridWebhook       string   `json:"eventGridWebhook,omitempty"`
 	APIVersions            []string `json:"apiVersions"`
 }
 
@@ -84,7 +85,7 @@ func (e *Emulator) ctlInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, Info{
 		BaseURL: e.BaseURL(), Issuer: e.Issuer(), Audience: e.Audience(), JWKSURL: e.JWKSURL(),
 		OpenIDConfigurationURL: e.OpenIDConfigurationURL(), ResourceID: e.cfg.ResourceID,
-		ApplicationID: e.appIdentity.RawID, IncomingCallWebhook: redactURL(e.cfg.IncomingCallWebhook),
+		ApplicationID: e.appIdentity.RawID, EventGridWebhook: e.eventGridWebhookRedacted(),
 		APIVersions: versions,
 	})
 }

@@ -100,7 +100,9 @@ func callEnded(subCode int, text string) resultInformation {
 // the order the live service writes them. Pointers mark fields an event type
 // may lack entirely; an empty roster still encodes as [].
 type eventData struct {
-	Participants   *[]callParticipant `json:"participants,omitempty"`
+	MediaStreamingUpdate *mediaStreamingUpdate `json:"mediaStreamingUpdate,omitempty"`
+	TranscriptionUpdate  *transcriptionUpdate  `json:"transcriptionUpdate,omitempty"`
+	Participants         *[]callParticipant    `json:"participants,omitempty"`
 	SequenceNumber *int32             `json:"sequenceNumber,omitempty"`
 	Participant    *identifierModel   `json:"participant,omitempty"`
 	TransferTarget *identifierModel   `json:"transferTarget,omitempty"`

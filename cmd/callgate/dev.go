@@ -100,7 +100,7 @@ func startEmulator(cfg config, log *zap.Logger, webhook string) (*emulator.Emula
 		AccessKey:           key,
 		BaseURL:             baseURL,
 		AnswerDelay:         cfg.AnswerDelay,
-		IncomingCallWebhook: webhook,
+		EventGridWebhook:    webhook,
 		PhoneNumbers:        []string{devPhoneNumber},
 		Logger:              log.Named("emulator"),
 	})
