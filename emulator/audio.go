@@ -17,9 +17,9 @@ import (
 // emulator, 16-bit mono, in frames of 20 ms; streams and recordings get it at their own rate.
 
 const (
-	mediaRate     = 48000                    // Hz: 16 and 24 kHz are whole fractions of it
-	frameDuration = 20 * time.Millisecond    // what ACS streams and the emulator ticks
-	frameSamples  = mediaRate / 50           // samples of one frame at mediaRate
+	mediaRate     = 48000                      // Hz: 16 and 24 kHz are whole fractions of it
+	frameDuration = 20 * time.Millisecond      // what ACS streams and the emulator ticks
+	frameSamples  = mediaRate / 50             // samples of one frame at mediaRate
 	ticksPerFrame = int64(frameDuration / 100) // 100 ns ticks (transcription offsets)
 
 	// Synthesis: a word lasts 60 ms a letter within [240 ms, 900 ms] and is followed by 80 ms

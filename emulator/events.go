@@ -103,12 +103,12 @@ type eventData struct {
 	MediaStreamingUpdate *mediaStreamingUpdate `json:"mediaStreamingUpdate,omitempty"`
 	TranscriptionUpdate  *transcriptionUpdate  `json:"transcriptionUpdate,omitempty"`
 	Participants         *[]callParticipant    `json:"participants,omitempty"`
-	SequenceNumber *int32             `json:"sequenceNumber,omitempty"`
-	Participant    *identifierModel   `json:"participant,omitempty"`
-	TransferTarget *identifierModel   `json:"transferTarget,omitempty"`
-	Transferee     *identifierModel   `json:"transferee,omitempty"`
-	InvitationID   string             `json:"invitationId,omitempty"`
-	FromCall       string             `json:"fromCall,omitempty"`
+	SequenceNumber       *int32                `json:"sequenceNumber,omitempty"`
+	Participant          *identifierModel      `json:"participant,omitempty"`
+	TransferTarget       *identifierModel      `json:"transferTarget,omitempty"`
+	Transferee           *identifierModel      `json:"transferee,omitempty"`
+	InvitationID         string                `json:"invitationId,omitempty"`
+	FromCall             string                `json:"fromCall,omitempty"`
 	// Media events.
 	FailedPlaySourceIndex *int32        `json:"failedPlaySourceIndex,omitempty"`
 	RecognitionType       string        `json:"recognitionType,omitempty"`

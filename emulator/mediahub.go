@@ -18,13 +18,13 @@ type mediaHub struct {
 	e *Emulator
 
 	mu      sync.Mutex
-	roster  []string            // remote participants' raw IDs, in roster order
-	voices  map[string][]int16  // what each remote participant has still to say, at mediaRate
+	roster  []string              // remote participants' raw IDs, in roster order
+	voices  map[string][]int16    // what each remote participant has still to say, at mediaRate
 	played  map[*wsStream][]int16 // what each bidirectional stream's application plays
-	streams map[*wsStream]bool  // media and transcription streams that take the audio
-	recs    map[*recording]bool // recordings that record (not paused)
-	results []pendingResult     // transcription results, by the frame they are due
-	frame   int64               // frames ticked since the hub started
+	streams map[*wsStream]bool    // media and transcription streams that take the audio
+	recs    map[*recording]bool   // recordings that record (not paused)
+	results []pendingResult       // transcription results, by the frame they are due
+	frame   int64                 // frames ticked since the hub started
 	running bool
 	stop    chan struct{}
 }

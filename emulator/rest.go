@@ -14,9 +14,9 @@ import (
 
 // restCall is one authenticated REST request, read and routed.
 type restCall struct {
-	r          *http.Request
-	body       []byte
-	apiVersion string
+	r           *http.Request
+	body        []byte
+	apiVersion  string
 	callID      string // {callConnectionId} of the path
 	rawID       string // {participantRawId} of the path, unescaped
 	recordingID string // {recordingId} of the path, unescaped

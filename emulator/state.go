@@ -186,6 +186,17 @@ func (c *callConn) properties() callConnectionProperties {
 		name := c.sourceDisplayName
 		displayName = &name
 	}
+	// Copies: the answer is encoded after the lock is released, and the states change.
+	var streaming *mediaStreamingSubscription
+	if c.streamingSub != nil {
+		ms := *c.streamingSub
+		streaming = &ms
+	}
+	var transcription *transcriptionSubscription
+	if c.transcriptionSub != nil {
+		ts := *c.transcriptionSub
+		transcription = &ts
+	}
 	return callConnectionProperties{
 		CallConnectionID:     c.id,
 		ServerCallID:         c.conv.serverCallID,
@@ -197,8 +208,8 @@ func (c *callConn) properties() callConnectionProperties {
 		Source:               c.source,
 		CorrelationID:        c.conv.correlationID,
 		AnsweredBy:           c.answeredBy,
-		MediaStreaming:       c.streamingSub,
-		Transcription:        c.transcriptionSub,
+		MediaStreaming:       streaming,
+		Transcription:        transcription,
 		AnsweredFor:          c.answeredFor,
 	}
 }

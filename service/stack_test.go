@@ -44,6 +44,7 @@ type stack struct {
 	Calls        callgatev1.CallServiceClient
 	Participants callgatev1.ParticipantServiceClient
 	Media        callgatev1.MediaServiceClient
+	Recordings   callgatev1.RecordingServiceClient
 	// RESTURL is the REST server's base URL (http://127.0.0.1:port); AdminURL the probes'.
 	RESTURL, AdminURL string
 	// GRPCAddr is the gRPC server's address.
@@ -192,6 +193,10 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		t.Fatalf("callbacks: %v", err)
 	}
 	s.Callbacks = cb
+	// Event Grid's deliveries (recording files) go to the gateway's webhook.
+	if err := emu.SetEventGridWebhook(cb.EventGridURL(s.CallbacksURL)); err != nil {
+		t.Fatal(err)
+	}
 	// The emulator stops delivering before the gateway goes (cleanups run last first).
 	t.Cleanup(func() { _ = emu.Close(); emuServer.Close() })
 
@@ -246,6 +251,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	s.Calls = callgatev1.NewCallServiceClient(conn)
 	s.Participants = callgatev1.NewParticipantServiceClient(conn)
 	s.Media = callgatev1.NewMediaServiceClient(conn)
+	s.Recordings = callgatev1.NewRecordingServiceClient(conn)
 	return s
 }
 
