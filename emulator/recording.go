@@ -381,7 +381,9 @@ func (e *Emulator) finishRecordingLocked(r *recording, reason string) {
 		h.removeRecording(r)
 	}
 	r.stopped, r.paused, r.state = true, false, "inactive"
+	n := len(e.outbox)
 	e.recordingEventLocked(r)
+	stateEvent := len(e.outbox) > n
 	doc := e.writeRecordingLocked(r)
 	base := e.BaseURL() + "/v1/objects/" + doc.id
 	ev := eventGridEvent{
@@ -408,11 +410,20 @@ func (e *Emulator) finishRecordingLocked(r *recording, reason string) {
 		e.log.Warn("recording files not announced: no Event Grid webhook configured", zap.String("recording_id", r.id))
 		return
 	}
-	e.inBackground(func(ctx context.Context) {
-		if err := e.deliverEventGrid(ctx, webhook, ev); err != nil && ctx.Err() == nil {
-			e.log.Warn("RecordingFileStatusUpdated not delivered", zap.String("webhook", redactURL(webhook)), zap.Error(err))
-		}
-	})
+	announce := func() {
+		e.inBackground(func(ctx context.Context) {
+			if err := e.deliverEventGrid(ctx, webhook, ev); err != nil && ctx.Err() == nil {
+				e.log.Warn("RecordingFileStatusUpdated not delivered", zap.String("webhook", redactURL(webhook)), zap.Error(err))
+			}
+		})
+	}
+	if stateEvent {
+		// The files are announced once the stop's state event is delivered: ACS writes them
+		// after the recording stopped, and the announcement never overtakes the stop.
+		e.outbox[len(e.outbox)-1].after = announce
+	} else {
+		announce()
+	}
 }
 
 // writeRecordingLocked makes r's file and its metadata.

@@ -15,8 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/callgate/callgate/emulator"
-	"github.com/callgate/callgate/tokens"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
+	"github.com/callgate/callgate/tokens"
 )
 
 func (s *stack) say(t testing.TB, callID, rawID, text string) {

@@ -33,9 +33,9 @@ type wsConn struct {
 
 // streamMsg is one message the emulator sent, with its kind and payload decoded.
 type streamMsg struct {
-	raw     []byte
-	Kind    string `json:"kind"`
-	Audio   struct {
+	raw   []byte
+	Kind  string `json:"kind"`
+	Audio struct {
 		Timestamp   string `json:"timestamp"`
 		Participant string `json:"participantRawID"`
 		Data        string `json:"data"`
