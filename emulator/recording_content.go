@@ -28,15 +28,15 @@ func (e *Emulator) serveRecordingContent(w http.ResponseWriter, r *http.Request)
 	case len(segs) == 3 && segs[1] == "content" && r.Method == http.MethodGet:
 		part = segs[2]
 	case len(segs) == 1 || len(segs) == 3:
-		writeAPIError(w, &apiError{status: http.StatusMethodNotAllowed, code: "MethodNotAllowed", message: "The requested method is not allowed on this resource."})
+		writeContentError(w, &apiError{status: http.StatusMethodNotAllowed, code: "MethodNotAllowed", message: "The requested method is not allowed on this resource."})
 		return
 	default:
-		writeAPIError(w, &apiError{status: http.StatusNotFound, code: "NotFound", message: "The requested resource was not found."})
+		writeContentError(w, &apiError{status: http.StatusNotFound, code: "NotFound", message: "The requested resource was not found."})
 		return
 	}
 	if err := verifyContentHMAC(r, e.cfg.AccessKey, time.Now()); err != nil {
 		e.log.Debug("recording content request rejected: authentication", zap.String("path", r.URL.Path), zap.String("reason", err.Error()))
-		writeAPIError(w, errUnauthorized())
+		writeContentError(w, errUnauthorized())
 		return
 	}
 	e.mu.Lock()
@@ -50,7 +50,7 @@ func (e *Emulator) serveRecordingContent(w http.ResponseWriter, r *http.Request)
 	e.mu.Unlock()
 	switch {
 	case !ok:
-		writeAPIError(w, &apiError{status: http.StatusNotFound, code: "NotFound", message: "The recording file was not found."})
+		writeContentError(w, &apiError{status: http.StatusNotFound, code: "NotFound", message: "The recording file was not found."})
 		return
 	case r.Method == http.MethodDelete:
 		e.log.Info("recording file deleted", zap.String("document_id", doc.id))
@@ -62,14 +62,14 @@ func (e *Emulator) serveRecordingContent(w http.ResponseWriter, r *http.Request)
 	switch part {
 	case doc.kind:
 		if doc.content == nil {
-			writeAPIError(w, errRecordingFormat(doc.rec.format))
+			writeContentError(w, errRecordingFormat(doc.rec.format))
 			return
 		}
 		body, contentType = doc.content, doc.contentType
 	case "acsmetadata":
 		body, contentType = doc.metadata, "application/json"
 	default:
-		writeAPIError(w, &apiError{status: http.StatusNotFound, code: "NotFound", message: "The recording has no " + truncate(part) + " content."})
+		writeContentError(w, &apiError{status: http.StatusNotFound, code: "NotFound", message: "The recording has no " + truncate(part) + " content."})
 		return
 	}
 	w.Header().Set("Content-Type", contentType)
@@ -84,7 +84,7 @@ func (e *Emulator) serveRecordingContent(w http.ResponseWriter, r *http.Request)
 	from, to, err := parseRange(rng, len(body))
 	if err != nil {
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", len(body)))
-		writeAPIError(w, &apiError{status: http.StatusRequestedRangeNotSatisfiable, code: "InvalidRange", message: err.Error()})
+		writeContentError(w, &apiError{status: http.StatusRequestedRangeNotSatisfiable, code: "InvalidRange", message: err.Error()})
 		return
 	}
 	w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, to, len(body)))
@@ -145,4 +145,15 @@ func verifyContentHMAC(r *http.Request, key []byte, now time.Time) error {
 		return errors.New("signature does not match")
 	}
 	return nil
+}
+
+// writeContentError answers a recording-content request that failed. The SDK reads the
+// storage's errors as {"status", "message"} (contentDownloader.js) where the REST API's are
+// {"error": {"code", "message"}}: the body carries both, so either reader gets the reason.
+func writeContentError(w http.ResponseWriter, aerr *apiError) {
+	writeJSON(w, aerr.status, map[string]any{
+		"error":   map[string]string{"code": aerr.code, "message": aerr.message},
+		"status":  aerr.status,
+		"message": aerr.message,
+	})
 }
