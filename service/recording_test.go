@@ -335,3 +335,80 @@ func TestRecordingOptions(t *testing.T) {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// The streaming and recording RPCs over REST, at the paths ACS names them by; a recording ID
+// (base64, with '=' and possibly '/') path-escaped.
+func TestStreamingAndRecordingREST(t *testing.T) {
+	s := newStack(t)
+	ctx := testContext(t)
+	ws := newWSReceiver(t)
+	code, out := s.rest(t, "POST", "/v1/calls", `{"targets":[{"rawId":"`+s.acsUser()+`"}],"wait":"10s",
+		"transcriptionOptions":{"transportUrl":"`+ws.url("/t")+`","locale":"en-US"},
+		"mediaStreamingOptions":{"transportUrl":"`+ws.url("/m")+`","audioChannel":"MEDIA_STREAMING_AUDIO_CHANNEL_MIXED"}}`)
+	if code != http.StatusOK {
+		t.Fatalf("create: %d %v", code, out)
+	}
+	call := str(out, "call", "callConnectionId")
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		code, out := s.rest(t, "POST", path, body)
+		if code != http.StatusOK {
+			t.Fatalf("POST %s: %d %v", path, code, out)
+		}
+		return out
+	}
+	if out := post("/v1/calls/"+call+":startTranscription", `{"locale":"en-US","wait":"10s"}`); field(out, "resultEvent", "transcriptionStarted") == nil {
+		t.Errorf(":startTranscription answered %v", out)
+	}
+	ws.accept(t, ctx)
+	if out := post("/v1/calls/"+call+":updateTranscription", `{"locale":"fr-FR","wait":"10s"}`); field(out, "resultEvent", "transcriptionUpdated") == nil {
+		t.Errorf(":updateTranscription answered %v", out)
+	}
+	post("/v1/calls/"+call+":stopTranscription", `{"operationContext":"rest-stop"}`)
+	if out := post("/v1/calls/"+call+":startMediaStreaming", `{"wait":"10s"}`); field(out, "resultEvent", "mediaStreamingStarted") == nil {
+		t.Errorf(":startMediaStreaming answered %v", out)
+	}
+	ws.accept(t, ctx)
+	if out := post("/v1/calls/"+call+":stopMediaStreaming", `{"wait":"10s"}`); field(out, "resultEvent", "mediaStreamingStopped") == nil {
+		t.Errorf(":stopMediaStreaming answered %v", out)
+	}
+
+	out = post("/v1/recordings", `{"callConnectionId":"`+call+`","wait":"10s"}`)
+	id := str(out, "recordingId")
+	if id == "" || str(out, "resultEvent", "recordingStateChanged", "state") != "RECORDING_STATE_ACTIVE" {
+		t.Fatalf("start recording answered %v", out)
+	}
+	escaped := strings.NewReplacer("=", "%3D", "/", "%2F", "+", "%2B").Replace(id)
+	if !strings.Contains(escaped, "%3D") {
+		t.Fatalf("%s is not escaped as the SDK escapes it", escaped)
+	}
+	code, out = s.rest(t, "GET", "/v1/recordings/"+escaped, "")
+	if code != http.StatusOK || str(out, "recording", "recordingId") != id || str(out, "recording", "state") != "RECORDING_STATE_ACTIVE" {
+		t.Errorf("GET recording: %d %v", code, out)
+	}
+	post("/v1/recordings/"+escaped+":pause", `{}`)
+	post("/v1/recordings/"+escaped+":resume", `{}`)
+	post("/v1/recordings/"+escaped+":stop", `{}`)
+
+	// WatchRecordings over REST: newline-delimited results, until the files.
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.RESTURL+"/v1/recordings:watch?recordingId="+url.QueryEscape(id), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var line map[string]any
+		if err := dec.Decode(&line); err != nil {
+			t.Fatalf("watch: %v", err)
+		}
+		if doc := str(line, "result", "event", "recordingFileStatusUpdated", "recordingStorageInfo", "recordingChunks", 0, "documentId"); doc != "" {
+			code, out := s.rest(t, "POST", "/v1/recordings/"+escaped+"/chunks/"+doc+":delete", `{}`)
+			if code != http.StatusOK {
+				t.Errorf("delete: %d %v", code, out)
+			}
+			break
+		}
+	}
+}

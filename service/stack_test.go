@@ -492,7 +492,7 @@ func newUpstreamRecorder() *upstreamRecorder {
 
 func (u *upstreamRecorder) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest := strings.HasPrefix(r.URL.Path, "/calling/callConnections")
+		rest := strings.HasPrefix(r.URL.Path, "/calling/callConnections") || strings.HasPrefix(r.URL.Path, "/calling/recordings")
 		if rest {
 			u.mu.Lock()
 			u.requests = append(u.requests, r.Method+" "+r.URL.EscapedPath())
