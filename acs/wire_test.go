@@ -207,7 +207,7 @@ func wireCases() []wireCase {
 			}
 			return err
 		}},
-	}, mediaWireCases()...)
+	}, append(mediaWireCases(), streamingWireCases()...)...)
 }
 
 // For every operation the request on the wire equals the SDK's: method,
@@ -284,6 +284,9 @@ func TestWireEqualsSDK(t *testing.T) {
 				t.Errorf("accept %q, SDK %q", a, want.Headers["accept"])
 			}
 		})
+	}
+	for _, name := range contentWireFiles {
+		covered[name] = true // TestRecordingContentEqualsSDK
 	}
 	checkWireCoverage(t, wireFiles(t), covered)
 }

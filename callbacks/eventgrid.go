@@ -31,6 +31,7 @@ const (
 // or CloudEvents 1.0 (type, time, specversion).
 type gridEvent struct {
 	ID        string          `json:"id"`
+	Subject   string          `json:"subject"`
 	EventType string          `json:"eventType"`
 	EventTime string          `json:"eventTime"`
 	Type      string          `json:"type"`
@@ -100,6 +101,16 @@ func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 			return
 		case incomingCallType:
 			switch status, msg := h.storeIncomingCall(r, ev); status {
+			case http.StatusOK:
+			case http.StatusBadRequest:
+				h.refuse(w, r, status, msg, body)
+				return
+			default:
+				http.Error(w, msg, status)
+				return
+			}
+		case recordingFileStatusUpdatedType:
+			switch status, msg := h.storeRecordingFiles(r, ev); status {
 			case http.StatusOK:
 			case http.StatusBadRequest:
 				h.refuse(w, r, status, msg, body)

@@ -94,7 +94,7 @@ func TestIncomingCallBothSchemas(t *testing.T) {
 	if resp := f.post(t, f.eventGridURL(), "application/json", "", string(egSample)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("redelivery POST = %d", resp.StatusCode)
 	}
-	if resp := f.post(t, f.eventGridURL(), "application/json", "", `[{"id":"other","eventType":"Microsoft.Communication.RecordingFileStatusUpdated","data":{}}]`); resp.StatusCode != http.StatusOK {
+	if resp := f.post(t, f.eventGridURL(), "application/json", "", `[{"id":"other","eventType":"Microsoft.Communication.ChatMessageReceived","data":{}}]`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("other event type POST = %d", resp.StatusCode)
 	}
 	if resp := f.post(t, f.eventGridURL(), "application/cloudevents+json", "", strings.Replace(cloud, "ce-incoming-1", "ce-incoming-2", 1)); resp.StatusCode != http.StatusOK {

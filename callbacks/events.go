@@ -75,7 +75,8 @@ func parseCallEvent(ce cloudEvent) (*callgatev1.CallEvent, error) {
 	if ev.CallConnectionId == "" {
 		ev.CallConnectionId = callIDFromSubject(ce.Subject, ce.Source)
 	}
-	if ev.CallConnectionId == "" {
+	// A recording's events may name no call connection: they are kept by recording alone.
+	if ev.CallConnectionId == "" && !isRecordingEvent(ce.Type) {
 		return nil, fmt.Errorf("event %s names no call connection", ce.ID)
 	}
 	// A time that does not parse is left out rather than refused: a 4xx would make ACS drop the

@@ -39,7 +39,7 @@ func FuzzParseCallEvents(f *testing.F) {
 }
 
 func FuzzParseEventGrid(f *testing.F) {
-	for _, name := range []string{"eventgrid-schema_IncomingCall.json", "eventgrid-schema_SubscriptionValidationEvent.json"} {
+	for _, name := range []string{"eventgrid-schema_IncomingCall.json", "eventgrid-schema_SubscriptionValidationEvent.json", "eventgrid-schema_RecordingFileStatusUpdated.json"} {
 		if b, err := os.ReadFile(filepath.Join(samplesDir, name)); err == nil {
 			f.Add(b)
 		}
@@ -51,6 +51,17 @@ func FuzzParseEventGrid(f *testing.F) {
 			return
 		}
 		for i := range events {
+			if events[i].kind() == recordingFileStatusUpdatedType {
+				if rec, err := parseRecordingFiles(&events[i]); err == nil {
+					if rec.GetRecordingId() == "" {
+						t.Fatal("a recording event without its recording")
+					}
+					if _, err := proto.Marshal(rec); err != nil {
+						t.Fatalf("cannot encode parsed recording event: %v", err)
+					}
+				}
+				continue
+			}
 			if events[i].kind() != incomingCallType {
 				continue
 			}

@@ -142,6 +142,8 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	batch := make([]eventlog.CallEvent, 0, len(envelopes))
+	types := make([]string, 0, len(envelopes)) // of batch's events
+	var recordings []*callgatev1.RecordingEvent
 	// The parsed events are kept only for the debug lines: this runs for every callback.
 	debug := h.log.Core().Enabled(zap.DebugLevel)
 	var parsed []*callgatev1.CallEvent
@@ -152,11 +154,18 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 			h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 			return
 		}
+		if rec := recordingEventOf(ev, ce.Source); rec != nil {
+			recordings = append(recordings, rec)
+			if ev.GetCallConnectionId() == "" {
+				continue
+			}
+		}
 		payload, err := proto.Marshal(ev)
 		if err != nil {
 			http.Error(w, "cannot encode event", http.StatusInternalServerError)
 			return
 		}
+		types = append(types, ce.Type)
 		batch = append(batch, eventlog.CallEvent{CallID: ev.GetCallConnectionId(), EventID: ev.GetId(), Payload: payload})
 		if correlationID == "" {
 			correlationID = ev.GetCorrelationId()
@@ -178,11 +187,17 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "events not stored, deliver again", http.StatusServiceUnavailable)
 		return
 	}
-	duplicate := true
-	for i, ce := range envelopes {
+	if err := h.storeRecordings(r.Context(), recordings); err != nil {
+		h.log.Warn("cannot store recording events; asking ACS to deliver again", zap.Int("events", len(recordings)), zap.Error(err))
+		h.metrics.delivery(r, outcomeStoreFailed)
+		http.Error(w, "events not stored, deliver again", http.StatusServiceUnavailable)
+		return
+	}
+	duplicate := len(recordings) == 0
+	for i, t := range types {
 		if !appended[i].Duplicate {
 			duplicate = false
-			h.metrics.event(ce.Type)
+			h.metrics.event(t)
 		}
 	}
 	if duplicate {

@@ -47,8 +47,10 @@ type Config struct {
 	// answered, rejected or redirected before the caller gives up. Default 60s.
 	IncomingCallTimeout time.Duration
 
-	// IncomingCallWebhook is the Event Grid subscription endpoint that
-	// receives Microsoft.Communication.IncomingCall events (optional).
+	// EventGridWebhook is the Event Grid subscription endpoint that receives
+	// Microsoft.Communication.IncomingCall and RecordingFileStatusUpdated events (optional).
+	EventGridWebhook string
+	// IncomingCallWebhook is EventGridWebhook under its former name; EventGridWebhook wins.
 	IncomingCallWebhook string
 
 	// PhoneNumbers are the numbers the simulated resource owns. A redirect to
@@ -158,9 +160,12 @@ func (c *Config) applyDefaults() error {
 	if c.CallbackRetryBackoff <= 0 {
 		c.CallbackRetryBackoff = 250 * time.Millisecond
 	}
-	if c.IncomingCallWebhook != "" {
-		if _, err := parseCallbackURI(c.IncomingCallWebhook, true); err != nil {
-			return fmt.Errorf("emulator: IncomingCallWebhook: %w", err)
+	if c.EventGridWebhook == "" {
+		c.EventGridWebhook = c.IncomingCallWebhook
+	}
+	if c.EventGridWebhook != "" {
+		if _, err := parseCallbackURI(c.EventGridWebhook, true); err != nil {
+			return fmt.Errorf("emulator: EventGridWebhook: %w", err)
 		}
 	}
 	for _, n := range c.PhoneNumbers {

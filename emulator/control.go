@@ -63,6 +63,27 @@ func (e *Emulator) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /emulator/v1/files", e.ctlListFiles)
 	mux.HandleFunc("PUT /emulator/v1/files", e.ctlPutFile)
 	mux.HandleFunc("GET /emulator/v1/eventgrid/validate", e.ctlValidate)
+	mux.HandleFunc("PUT /emulator/v1/eventGridWebhook", e.ctlPutWebhook)
+	e.controlMediaRoutes(mux)
+}
+
+// WebhookRequest is the body of PUT /emulator/v1/eventGridWebhook.
+type WebhookRequest struct {
+	// URL receives the Event Grid deliveries (IncomingCall, RecordingFileStatusUpdated); empty: none.
+	URL string `json:"url"`
+}
+
+// ctlPutWebhook sets the Event Grid webhook, as --event-grid-webhook does at start.
+func (e *Emulator) ctlPutWebhook(w http.ResponseWriter, r *http.Request) {
+	var req WebhookRequest
+	if !decodeControl(w, r, &req) {
+		return
+	}
+	if err := e.SetEventGridWebhook(req.URL); err != nil {
+		writeControlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Info describes how to reach and trust the emulator (no secrets).
@@ -74,7 +95,7 @@ type Info struct {
 	OpenIDConfigurationURL string   `json:"openIdConfigurationUrl"`
 	ResourceID             string   `json:"resourceId"`
 	ApplicationID          string   `json:"applicationId"`
-	IncomingCallWebhook    string   `json:"incomingCallWebhook,omitempty"`
+	EventGridWebhook       string   `json:"eventGridWebhook,omitempty"`
 	APIVersions            []string `json:"apiVersions"`
 }
 
@@ -84,7 +105,7 @@ func (e *Emulator) ctlInfo(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, Info{
 		BaseURL: e.BaseURL(), Issuer: e.Issuer(), Audience: e.Audience(), JWKSURL: e.JWKSURL(),
 		OpenIDConfigurationURL: e.OpenIDConfigurationURL(), ResourceID: e.cfg.ResourceID,
-		ApplicationID: e.appIdentity.RawID, IncomingCallWebhook: redactURL(e.cfg.IncomingCallWebhook),
+		ApplicationID: e.appIdentity.RawID, EventGridWebhook: e.eventGridWebhookRedacted(),
 		APIVersions: versions,
 	})
 }

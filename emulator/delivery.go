@@ -29,6 +29,9 @@ type outEvent struct {
 	// so it is not moved twice.
 	reordered bool
 	late      bool
+	// after, when set, runs once the event was delivered or given up on: what must follow it
+	// (a stream's socket closes after its Stopped event).
+	after func()
 }
 
 // deliverer posts callback events: one queue per call connection, drained by
@@ -150,6 +153,9 @@ func (d *deliverer) drain(callID string, q *eventQueue) {
 			d.log.Debug("delivering duplicate callback", zap.String("event_id", ev.id), zap.String("call_connection_id", ev.callConnectionID))
 			d.deliver(ev)
 		}
+		if ev.after != nil {
+			ev.after()
+		}
 	}
 }
 
@@ -161,6 +167,9 @@ func (d *deliverer) deliverLate(ev outEvent) {
 	case <-t.C:
 		d.deliver(ev)
 	case <-d.ctx.Done():
+	}
+	if ev.after != nil {
+		ev.after()
 	}
 }
 

@@ -62,6 +62,8 @@ type Emulator struct {
 	endpoints  map[string]Behavior
 	files      map[string]File // audio files scripted by the control API, by URL
 	webhookURL string
+	recordings map[string]*recording         // by recording ID (recording.go)
+	documents  map[string]*recordingDocument // written recording files, by document ID
 
 	// While holdRoster is set, roster changes queue their conversation in
 	// heldRosters instead of raising ParticipantsUpdated at once.
@@ -95,7 +97,9 @@ func New(cfg Config) (*Emulator, error) {
 		contexts:    map[string]*incomingCall{},
 		endpoints:   map[string]Behavior{},
 		files:       map[string]File{},
-		webhookURL:  cfg.IncomingCallWebhook,
+		webhookURL:  cfg.EventGridWebhook,
+		recordings:  map[string]*recording{},
+		documents:   map[string]*recordingDocument{},
 	}
 	for _, n := range cfg.PhoneNumbers {
 		e.ownedPhones[n] = true
@@ -231,6 +235,9 @@ func (e *Emulator) participantsUpdatedLocked(v *conversation) {
 		}
 		return
 	}
+	if v.hub != nil {
+		v.hub.setRoster(v.remoteIDs())
+	}
 	roster := v.roster()
 	for _, c := range v.conns {
 		if c.state == stateConnecting || !c.live() {
@@ -269,6 +276,7 @@ func (e *Emulator) connectedLocked(c *callConn) {
 	c.state = stateConnected
 	e.emitLocked(c, evCallConnected, "", eventData{OperationContext: c.operationContext, ResultInformation: &resultSuccess})
 	e.participantsUpdatedLocked(c.conv)
+	e.startStreamsAtSetUpLocked(c)
 	e.log.Info("call connected", c.logFields()...)
 }
 
@@ -347,6 +355,9 @@ func (e *Emulator) endAllLocked(v *conversation, res resultInformation) {
 }
 
 func (e *Emulator) dropConversationLocked(v *conversation) {
+	for _, r := range v.recordings {
+		e.finishRecordingLocked(r, "CallEnded")
+	}
 	v.ended = true
 	for inv := range v.invites {
 		inv.cancel()

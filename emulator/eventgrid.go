@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -84,9 +85,14 @@ func (e *Emulator) manualValidate(code string) bool {
 	return ok
 }
 
-// deliverIncomingCall posts an IncomingCall event to the webhook, after the
-// validation handshake, retrying a non-2xx answer with the same event id.
+// deliverIncomingCall posts an IncomingCall event to the webhook.
 func (e *Emulator) deliverIncomingCall(ctx context.Context, webhook string, ev eventGridEvent) error {
+	return e.deliverEventGrid(ctx, webhook, ev)
+}
+
+// deliverEventGrid posts an Event Grid event to the webhook, after the
+// validation handshake, retrying a non-2xx answer with the same event id.
+func (e *Emulator) deliverEventGrid(ctx context.Context, webhook string, ev eventGridEvent) error {
 	if err := e.validateWebhook(ctx, webhook); err != nil {
 		return err
 	}
@@ -113,7 +119,7 @@ func (e *Emulator) deliverIncomingCall(ctx context.Context, webhook string, ev e
 		}
 		wait *= 2
 	}
-	return fmt.Errorf("delivering IncomingCall: %w", last)
+	return fmt.Errorf("delivering %s: %w", strings.TrimPrefix(ev.EventType, eventTypePrefix), last)
 }
 
 func (e *Emulator) postEventGrid(ctx context.Context, webhook, eventType string, ev eventGridEvent, deliveryCount int) (int, []byte, error) {
@@ -152,4 +158,27 @@ func redactURL(raw string) string {
 	u.RawQuery = ""
 	u.User = nil
 	return u.String()
+}
+
+// SetEventGridWebhook sets the Event Grid webhook (IncomingCall, RecordingFileStatusUpdated),
+// for a receiver whose URL is known only once the emulator runs.
+func (e *Emulator) SetEventGridWebhook(webhook string) error {
+	if webhook != "" {
+		if _, err := parseCallbackURI(webhook, true); err != nil {
+			return fmt.Errorf("emulator: webhook %w", err)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.webhookURL = webhook
+	return nil
+}
+
+func (e *Emulator) eventGridWebhookRedacted() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.webhookURL == "" {
+		return ""
+	}
+	return redactURL(e.webhookURL)
 }

@@ -100,13 +100,15 @@ func callEnded(subCode int, text string) resultInformation {
 // the order the live service writes them. Pointers mark fields an event type
 // may lack entirely; an empty roster still encodes as [].
 type eventData struct {
-	Participants   *[]callParticipant `json:"participants,omitempty"`
-	SequenceNumber *int32             `json:"sequenceNumber,omitempty"`
-	Participant    *identifierModel   `json:"participant,omitempty"`
-	TransferTarget *identifierModel   `json:"transferTarget,omitempty"`
-	Transferee     *identifierModel   `json:"transferee,omitempty"`
-	InvitationID   string             `json:"invitationId,omitempty"`
-	FromCall       string             `json:"fromCall,omitempty"`
+	MediaStreamingUpdate *mediaStreamingUpdate `json:"mediaStreamingUpdate,omitempty"`
+	TranscriptionUpdate  *transcriptionUpdate  `json:"transcriptionUpdate,omitempty"`
+	Participants         *[]callParticipant    `json:"participants,omitempty"`
+	SequenceNumber       *int32                `json:"sequenceNumber,omitempty"`
+	Participant          *identifierModel      `json:"participant,omitempty"`
+	TransferTarget       *identifierModel      `json:"transferTarget,omitempty"`
+	Transferee           *identifierModel      `json:"transferee,omitempty"`
+	InvitationID         string                `json:"invitationId,omitempty"`
+	FromCall             string                `json:"fromCall,omitempty"`
 	// Media events.
 	FailedPlaySourceIndex *int32        `json:"failedPlaySourceIndex,omitempty"`
 	RecognitionType       string        `json:"recognitionType,omitempty"`

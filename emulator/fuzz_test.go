@@ -60,3 +60,20 @@ func FuzzVerifyHMAC(f *testing.F) {
 		}
 	})
 }
+
+// What applications send on bidirectional streams and as WAV voices, and Range headers, are
+// outside input.
+func FuzzStreamInput(f *testing.F) {
+	f.Add([]byte(`{"kind":"audioData","audioData":{"data":"AAAAAA==","isSilent":false},"stopAudio":{}}`), []byte("RIFF\x24\x00\x00\x00WAVEfmt "), "bytes=0-")
+	f.Add([]byte(`{"Kind":"StopAudio","AudioData":null,"StopAudio":{}}`), wavFile([]int16{1, 2, 3}, 1, 16000), "bytes=1-2")
+	f.Fuzz(func(t *testing.T, msg, wav []byte, rng string) {
+		s := &wsStream{kind: streamMedia, bidirectional: true, rate: 16000, c: &callConn{received: newReceivedAudio()}}
+		s.inbound(msg)
+		if samples, err := parseWAV(wav); err == nil && len(samples) > 48000*int(len(wav)) {
+			t.Fatalf("%d samples from %d bytes", len(samples), len(wav))
+		}
+		if from, to, err := parseRange(rng, 100); err == nil && (from < 0 || to >= 100 || from > to) {
+			t.Fatalf("range %q: %d-%d", rng, from, to)
+		}
+	})
+}

@@ -212,6 +212,8 @@ func (e *Emulator) stopMediaLocked(c *callConn) {
 		s.stop()
 	}
 	m.current, m.queue, m.continuous, m.sends = nil, nil, nil, nil
+	e.stopStreamLocked(c, streamMedia, false, "", "")
+	e.stopStreamLocked(c, streamTranscription, false, "", "")
 }
 
 // afterOpLocked runs f under mu once d has passed, if op is still its call's running operation
@@ -486,6 +488,19 @@ func (e *Emulator) recognizeFailedLocked(op *mediaOp, res resultInformation) {
 // of the participant, and its running recognize when that listens to the participant. Input
 // with nothing listening is dropped.
 func (e *Emulator) participantInputLocked(v *conversation, from string, tones []string, speech string) {
+	if h := v.hub; h != nil {
+		// What takes the call's audio hears it: keys as DTMF (and DtmfData), speech as tones
+		// (and its transcription).
+		if len(tones) > 0 {
+			h.voice(from, keyTones(tones))
+			for _, t := range tones {
+				h.dtmf(from, keyOfTone[t])
+			}
+		}
+		if speech != "" {
+			h.say(from, synthesize(speech))
+		}
+	}
 	for _, c := range append([]*callConn(nil), v.conns...) {
 		if !c.live() || !c.established() {
 			continue

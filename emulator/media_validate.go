@@ -33,6 +33,14 @@ var (
 		'7': "seven", '8': "eight", '9': "nine", 'A': "a", 'B': "b", 'C': "c", 'D': "d",
 		'#': "pound", '*': "asterisk",
 	}
+	// keyOfTone is toneOfKey's reverse: the DtmfData a key is streamed as.
+	keyOfTone = func() map[string]string {
+		m := map[string]string{}
+		for k, t := range toneOfKey {
+			m[t] = string(k)
+		}
+		return m
+	}()
 	recognizeInputTypes = map[string]bool{inputDTMF: true, inputSpeech: true, inputSpeechOrDTMF: true, inputChoices: true}
 )
 

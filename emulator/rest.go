@@ -14,11 +14,12 @@ import (
 
 // restCall is one authenticated REST request, read and routed.
 type restCall struct {
-	r          *http.Request
-	body       []byte
-	apiVersion string
-	callID     string // {callConnectionId} of the path
-	rawID      string // {participantRawId} of the path, unescaped
+	r           *http.Request
+	body        []byte
+	apiVersion  string
+	callID      string // {callConnectionId} of the path
+	rawID       string // {participantRawId} of the path, unescaped
+	recordingID string // {recordingId} of the path, unescaped
 }
 
 // restHandler does the work of one operation and returns the status and
@@ -79,6 +80,7 @@ func (e *Emulator) routes() http.Handler {
 	mux.HandleFunc("GET /calling/keys", e.serveJWKS)
 	mux.HandleFunc("GET /calling/.well-known/acsopenidconfiguration", e.serveOpenIDConfiguration)
 	mux.HandleFunc("/calling/", e.serveREST)
+	mux.HandleFunc("/v1/objects/", e.serveRecordingContent)
 	e.controlRoutes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.BaseURL() == "" {
@@ -106,7 +108,7 @@ func (e *Emulator) route(r *http.Request) (restHandler, string, string, *apiErro
 	method := r.Method
 	notAllowed := &apiError{status: http.StatusMethodNotAllowed, code: "MethodNotAllowed", message: "The requested method is not allowed on this resource."}
 	notFound := &apiError{status: http.StatusNotFound, code: "NotFound", message: "The requested resource was not found."}
-	notSupported := &apiError{status: http.StatusMethodNotAllowed, code: subNotImplemented, message: "Functionality not supported at this time: the emulator does not simulate media streaming, transcription or recording."}
+	notSupported := &apiError{status: http.StatusMethodNotAllowed, code: subNotImplemented, message: "Functionality not supported at this time."}
 	post := func(h restHandler, callID, rawID string) (restHandler, string, string, *apiError) {
 		if method != http.MethodPost {
 			return nil, "", "", notAllowed
@@ -115,7 +117,26 @@ func (e *Emulator) route(r *http.Request) (restHandler, string, string, *apiErro
 	}
 
 	if segs[0] == "recordings" {
-		return nil, "", "", notSupported
+		switch {
+		case len(segs) == 1:
+			return post(e.startRecording, "", "")
+		case len(segs) == 2 && segs[1] != "":
+			id, action, hasAction := strings.Cut(segs[1], ":")
+			// A recording ID is base64: it has no ':' of its own, and its '=' and '/' arrive escaped.
+			h := map[string]restHandler{"pause": e.recordingOp("pause"), "resume": e.recordingOp("resume")}[action]
+			switch {
+			case hasAction && h != nil:
+				return post(h, "", "\x00"+id)
+			case hasAction:
+				return nil, "", "", notFound
+			case method == http.MethodGet:
+				return e.recordingOp("get"), "", "\x00" + id, nil
+			case method == http.MethodDelete:
+				return e.recordingOp("stop"), "", "\x00" + id, nil
+			}
+			return nil, "", "", notAllowed
+		}
+		return nil, "", "", notFound
 	}
 	switch len(segs) {
 	case 1:
@@ -166,6 +187,16 @@ func (e *Emulator) route(r *http.Request) (restHandler, string, string, *apiErro
 			return post(e.hold, id, "")
 		case "unhold":
 			return post(e.unhold, id, "")
+		case "startMediaStreaming":
+			return post(e.streamOp(streamMedia, "start"), id, "")
+		case "stopMediaStreaming":
+			return post(e.streamOp(streamMedia, "stop"), id, "")
+		case "startTranscription":
+			return post(e.streamOp(streamTranscription, "start"), id, "")
+		case "updateTranscription":
+			return post(e.streamOp(streamTranscription, "update"), id, "")
+		case "stopTranscription":
+			return post(e.streamOp(streamTranscription, "stop"), id, "")
 		default:
 			return nil, "", "", notSupported
 		}
@@ -233,6 +264,10 @@ func (e *Emulator) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := &restCall{r: r, body: body, apiVersion: r.URL.Query().Get("api-version"), callID: callID, rawID: rawID}
+	if id, ok := strings.CutPrefix(rawID, "\x00"); ok {
+		// route marks a recording ID so: it is not a participant's raw ID.
+		rc.rawID, rc.recordingID = "", id
+	}
 	run := func(w http.ResponseWriter) {
 		aerr := rc.checkPath()
 		var status int

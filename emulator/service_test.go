@@ -38,9 +38,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown call transfer", "POST", "/calling/callConnections/nope:transferToParticipant", map[string]any{"targetParticipant": acsUser(user("b"))}, 404, "8522"},
 		{"unknown path", "GET", "/calling/nothing", nil, 404, "NotFound"},
 		{"wrong method", "PUT", "/calling/callConnections/" + id, nil, 405, "MethodNotAllowed"},
-		{"media streaming", "POST", "/calling/callConnections/" + id + ":startMediaStreaming", map[string]any{}, 405, "8520"},
-		{"transcription", "POST", "/calling/callConnections/" + id + ":startTranscription", map[string]any{}, 405, "8520"},
-		{"recording", "POST", "/calling/recordings", map[string]any{}, 405, "8520"},
+		{"media streaming on a call set up without it", "POST", "/calling/callConnections/" + id + ":startMediaStreaming", map[string]any{}, 400, "8523"},
+		{"transcription on a call set up without it", "POST", "/calling/callConnections/" + id + ":startTranscription", map[string]any{}, 400, "8523"},
+		{"recording without a call", "POST", "/calling/recordings", map[string]any{}, 400, "8523"},
+		{"unknown recording", "GET", "/calling/recordings/eyJ4IjoieSJ9", nil, 404, "8522"},
 		{"unknown api-version", "GET", "/calling/callConnections/" + id + "?api-version=2020-01-01", nil, 400, "UnsupportedApiVersion"},
 		{"missing api-version", "GET", "/calling/callConnections/" + id + "?api-version=", nil, 400, "MissingApiVersionParameter"},
 	}

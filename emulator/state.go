@@ -49,6 +49,10 @@ type conversation struct {
 	ending       bool                    // being torn down: no more roster updates
 	ended        bool
 	rosterHeld   bool // a ParticipantsUpdated is held back by coalesceRosterLocked
+	// hub is the call's audio (mediahub.go), made when something first takes it.
+	hub *mediaHub
+	// recordings are the conversation's recordings, stopped ones included.
+	recordings []*recording
 }
 
 func (v *conversation) find(rawID string) *participant { return v.byID[rawID] }
@@ -137,6 +141,13 @@ type callConn struct {
 	streamingSub     *mediaStreamingSubscription
 	transcriptionSub *transcriptionSubscription
 	media            mediaState
+	// The transports of set-up, the streams running on them (streaming_ops.go), and what the
+	// application sent on bidirectional streams.
+	streamingOpts     *mediaStreamingOptions
+	transcriptionOpts *transcriptionOptions
+	stream            *wsStream
+	transcriber       *wsStream
+	received          *receivedAudio
 
 	seq           int32                  // ParticipantsUpdated sequence number
 	createInvites []*invitation          // create call targets still relevant
@@ -175,6 +186,17 @@ func (c *callConn) properties() callConnectionProperties {
 		name := c.sourceDisplayName
 		displayName = &name
 	}
+	// Copies: the answer is encoded after the lock is released, and the states change.
+	var streaming *mediaStreamingSubscription
+	if c.streamingSub != nil {
+		ms := *c.streamingSub
+		streaming = &ms
+	}
+	var transcription *transcriptionSubscription
+	if c.transcriptionSub != nil {
+		ts := *c.transcriptionSub
+		transcription = &ts
+	}
 	return callConnectionProperties{
 		CallConnectionID:     c.id,
 		ServerCallID:         c.conv.serverCallID,
@@ -186,19 +208,21 @@ func (c *callConn) properties() callConnectionProperties {
 		Source:               c.source,
 		CorrelationID:        c.conv.correlationID,
 		AnsweredBy:           c.answeredBy,
-		MediaStreaming:       c.streamingSub,
-		Transcription:        c.transcriptionSub,
+		MediaStreaming:       streaming,
+		Transcription:        transcription,
 		AnsweredFor:          c.answeredFor,
 	}
 }
 
-// setUpMedia keeps the media options a call was set up with. The emulator does not stream
-// media or transcribe (issue 13): a subscription the options ask for is reported inactive,
-// with what it would deliver.
+// setUpMedia keeps the media options a call was set up with. A subscription the options ask
+// for is inactive until its stream starts (at CallConnected with startMediaStreaming or
+// startTranscription, or by the start operations).
 func (c *callConn) setUpMedia(ci *callIntelligenceOptions, ms *mediaStreamingOptions, tr *transcriptionOptions) {
 	if ci != nil {
 		c.cognitive = ci.CognitiveServicesEndpoint
 	}
+	c.streamingOpts, c.transcriptionOpts = ms, tr
+	c.received = newReceivedAudio()
 	if ms != nil {
 		c.streamingSub = &mediaStreamingSubscription{ID: newUUID(), State: "inactive", SubscribedContentTypes: []string{"audio"}}
 	}

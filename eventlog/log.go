@@ -30,8 +30,9 @@ type Log struct {
 	js         jetstream.JetStream
 	connClosed chan struct{}
 
-	calls    *logStream
-	incoming *logStream
+	calls      *logStream
+	incoming   *logStream
+	recordings *logStream // recordings.go
 
 	closed  atomic.Bool
 	metrics *metrics
@@ -147,7 +148,7 @@ func (l *Log) setup(ctx context.Context) error {
 	if l.incoming.feed, err = startFeed(ctx, l.incoming, "called", l.cfg.FeedHeartbeat, l.log); err != nil {
 		return err
 	}
-	return nil
+	return l.openRecordings(ctx)
 }
 
 func (l *Log) openStream(ctx context.Context, suffix, kind, description string) (*logStream, error) {
@@ -193,7 +194,7 @@ func (l *Log) Close() error {
 	if !l.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	for _, s := range []*logStream{l.calls, l.incoming} {
+	for _, s := range []*logStream{l.calls, l.incoming, l.recordings} {
 		s.feed.stop()
 	}
 	l.mu.Lock()

@@ -14,6 +14,7 @@ import (
 // metrics are the log's Prometheus collectors, registered on Config.Metrics.
 type metrics struct {
 	appendCalls, appendIncoming prometheus.Observer
+	appendRecordings            prometheus.Observer
 	appended                    *prometheus.CounterVec
 	replayReads, liveReads      prometheus.Counter
 	tracer                      trace.Tracer
@@ -50,12 +51,13 @@ func newMetrics(l *Log, reg prometheus.Registerer, tp trace.TracerProvider) *met
 		tp = otel.GetTracerProvider()
 	}
 	return &metrics{
-		appendCalls:    appendSeconds.WithLabelValues("calls"),
-		appendIncoming: appendSeconds.WithLabelValues("incoming"),
-		appended:       appended,
-		replayReads:    reads.WithLabelValues("replay"),
-		liveReads:      reads.WithLabelValues("live"),
-		tracer:         tp.Tracer("github.com/callgate/callgate/eventlog"),
+		appendCalls:      appendSeconds.WithLabelValues("calls"),
+		appendIncoming:   appendSeconds.WithLabelValues("incoming"),
+		appendRecordings: appendSeconds.WithLabelValues("recordings"),
+		appended:         appended,
+		replayReads:      reads.WithLabelValues("replay"),
+		liveReads:        reads.WithLabelValues("live"),
+		tracer:           tp.Tracer("github.com/callgate/callgate/eventlog"),
 	}
 }
 
@@ -68,8 +70,11 @@ func (m *metrics) appendSpan(ctx context.Context, stream string, n int) (context
 // appendDone records an append of events to stream that began at start.
 func (m *metrics) appendDone(span trace.Span, stream string, start time.Time, out []Appended, err error) {
 	h := m.appendCalls
-	if stream == "incoming" {
+	switch stream {
+	case "incoming":
 		h = m.appendIncoming
+	case "recordings":
+		h = m.appendRecordings
 	}
 	h.Observe(time.Since(start).Seconds())
 	for _, a := range out {

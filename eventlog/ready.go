@@ -52,7 +52,7 @@ func (l *Log) Ready(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
-	for _, s := range []*logStream{l.calls, l.incoming} {
+	for _, s := range []*logStream{l.calls, l.incoming, l.recordings} {
 		info, err := s.stream.Info(ctx)
 		if err != nil {
 			return fmt.Errorf("eventlog: stream %s: %w", s.name, err)

@@ -59,7 +59,7 @@ func TestEveryRequestFieldIsBounded(t *testing.T) {
 			}
 		}
 	}
-	for _, svc := range []string{"callgate.v1.CallService", "callgate.v1.ParticipantService", "callgate.v1.MediaService"} {
+	for _, svc := range []string{"callgate.v1.CallService", "callgate.v1.ParticipantService", "callgate.v1.MediaService", "callgate.v1.RecordingService"} {
 		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
 		if err != nil {
 			t.Fatal(err)

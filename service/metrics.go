@@ -7,9 +7,12 @@ import (
 // metrics are the services' Prometheus collectors, registered on Deps.Metrics.
 type metrics struct {
 	watchCall, watchIncoming streamMetrics
-	lag                      prometheus.Histogram
-	waits                    *prometheus.CounterVec
-	ended                    *prometheus.CounterVec
+	watchRecordings          streamMetrics
+	// downloaded counts the recording bytes DownloadRecording sent.
+	downloaded prometheus.Counter
+	lag        prometheus.Histogram
+	waits      *prometheus.CounterVec
+	ended      *prometheus.CounterVec
 }
 
 // streamMetrics are one streaming RPC's, resolved once: a send costs an atomic add.
@@ -35,7 +38,7 @@ const (
 func newMetrics(reg prometheus.Registerer) *metrics {
 	watchers := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "callgate_watchers",
-		Help: "Open streams, by RPC (WatchCall, WatchIncomingCalls).",
+		Help: "Open streams, by RPC (WatchCall, WatchIncomingCalls, WatchRecordings).",
 	}, []string{"rpc"})
 	events := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "callgate_stream_events_total",
@@ -46,6 +49,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		Help: "Heartbeats sent on idle streams, by RPC.",
 	}, []string{"rpc"})
 	m := &metrics{
+		downloaded: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "callgate_recording_download_bytes_total",
+			Help: "Bytes of recording files DownloadRecording sent.",
+		}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "callgate_delivery_lag_seconds",
 			Help:    "From the moment the log stored an event to its send on a stream (replayed events included).",
@@ -63,11 +70,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, s := range []struct {
 		rpc string
 		m   *streamMetrics
-	}{{"WatchCall", &m.watchCall}, {"WatchIncomingCalls", &m.watchIncoming}} {
+	}{{"WatchCall", &m.watchCall}, {"WatchIncomingCalls", &m.watchIncoming}, {"WatchRecordings", &m.watchRecordings}} {
 		*s.m = streamMetrics{rpc: s.rpc, watchers: watchers.WithLabelValues(s.rpc), events: events.WithLabelValues(s.rpc), heartbeats: heartbeats.WithLabelValues(s.rpc)}
 	}
 	if reg != nil {
-		reg.MustRegister(watchers, events, heartbeats, m.lag, m.waits, m.ended)
+		reg.MustRegister(watchers, events, heartbeats, m.lag, m.waits, m.ended, m.downloaded)
 	}
 	return m
 }

@@ -68,7 +68,7 @@ func noResult[U any](call func(*acs.Client, context.Context, U) error) func(*acs
 }
 
 // startedBy is what a request started at ACS, read from the request and its response: the call
-// connection, the invitation, the operation context. It travels with every error of a wait, for
+// connection, the invitation, the recording, the operation context. It travels with every error of a wait, for
 // the operation happened whatever became of the wait.
 func startedBy(req, resp proto.Message, out outcome) done {
 	op := done{}
@@ -80,6 +80,9 @@ func startedBy(req, resp proto.Message, out outcome) done {
 	}
 	if g, ok := resp.(interface{ GetInvitationId() string }); ok && g.GetInvitationId() != "" {
 		op["invitation_id"] = g.GetInvitationId()
+	}
+	if g, ok := resp.(interface{ GetRecordingId() string }); ok && g.GetRecordingId() != "" {
+		op["recording_id"] = g.GetRecordingId()
 	}
 	if out.operationContext != "" {
 		op["operation_context"] = out.operationContext

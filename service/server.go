@@ -71,6 +71,7 @@ type Services struct {
 	calls        *CallServer
 	participants *ParticipantServer
 	media        *MediaServer
+	recordings   *RecordingServer
 }
 
 // New builds the services.
@@ -109,7 +110,8 @@ func New(deps Deps) (*Services, error) {
 	if c.log == nil {
 		c.log = zap.NewNop()
 	}
-	return &Services{core: c, calls: &CallServer{core: c}, participants: &ParticipantServer{core: c}, media: &MediaServer{core: c}}, nil
+	return &Services{core: c, calls: &CallServer{core: c}, participants: &ParticipantServer{core: c}, media: &MediaServer{core: c},
+		recordings: &RecordingServer{core: c}}, nil
 }
 
 // Register registers every service on s.
@@ -117,6 +119,7 @@ func (s *Services) Register(r grpc.ServiceRegistrar) {
 	callgatev1.RegisterCallServiceServer(r, s.calls)
 	callgatev1.RegisterParticipantServiceServer(r, s.participants)
 	callgatev1.RegisterMediaServiceServer(r, s.media)
+	callgatev1.RegisterRecordingServiceServer(r, s.recordings)
 }
 
 // RegisterREST registers every service's REST routes on mux, served through conn.
@@ -125,13 +128,16 @@ func (s *Services) RegisterREST(ctx context.Context, mux *runtime.ServeMux, conn
 		callgatev1.RegisterCallServiceHandlerClient(ctx, mux, callgatev1.NewCallServiceClient(conn)),
 		callgatev1.RegisterParticipantServiceHandlerClient(ctx, mux, callgatev1.NewParticipantServiceClient(conn)),
 		callgatev1.RegisterMediaServiceHandlerClient(ctx, mux, callgatev1.NewMediaServiceClient(conn)),
+		callgatev1.RegisterRecordingServiceHandlerClient(ctx, mux, callgatev1.NewRecordingServiceClient(conn)),
+		// After the generated routes, so that it takes DownloadRecording's (recording_rest.go).
+		registerDownloadREST(mux, callgatev1.NewRecordingServiceClient(conn)),
 	)
 }
 
 // Names are the full names of the services, for health checks.
 func (s *Services) Names() []string {
 	return []string{callgatev1.CallService_ServiceDesc.ServiceName, callgatev1.ParticipantService_ServiceDesc.ServiceName,
-		callgatev1.MediaService_ServiceDesc.ServiceName}
+		callgatev1.MediaService_ServiceDesc.ServiceName, callgatev1.RecordingService_ServiceDesc.ServiceName}
 }
 
 // Stop ends every open WatchCall and WatchIncomingCalls stream with UNAVAILABLE and its resume

@@ -45,6 +45,7 @@ type stack struct {
 	Calls        callgatev1.CallServiceClient
 	Participants callgatev1.ParticipantServiceClient
 	Media        callgatev1.MediaServiceClient
+	Recordings   callgatev1.RecordingServiceClient
 	Health       healthpb.HealthClient
 	// CallHandlers are the CallService's handlers themselves, called with no server around them.
 	CallHandlers callgatev1.CallServiceServer
@@ -196,6 +197,10 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 		t.Fatalf("callbacks: %v", err)
 	}
 	s.Callbacks = cb
+	// Event Grid's deliveries (recording files) go to the gateway's webhook.
+	if err := emu.SetEventGridWebhook(cb.EventGridURL(s.CallbacksURL)); err != nil {
+		t.Fatal(err)
+	}
 	// The emulator stops delivering before the gateway goes (cleanups run last first).
 	t.Cleanup(func() { _ = emu.Close(); emuServer.Close() })
 
@@ -253,6 +258,7 @@ func newStack(t testing.TB, opts ...stackOption) *stack {
 	s.Calls = callgatev1.NewCallServiceClient(conn)
 	s.Participants = callgatev1.NewParticipantServiceClient(conn)
 	s.Media = callgatev1.NewMediaServiceClient(conn)
+	s.Recordings = callgatev1.NewRecordingServiceClient(conn)
 	s.Health = healthpb.NewHealthClient(conn)
 	return s
 }
@@ -494,7 +500,7 @@ func newUpstreamRecorder() *upstreamRecorder {
 
 func (u *upstreamRecorder) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rest := strings.HasPrefix(r.URL.Path, "/calling/callConnections")
+		rest := strings.HasPrefix(r.URL.Path, "/calling/callConnections") || strings.HasPrefix(r.URL.Path, "/calling/recordings")
 		if rest {
 			u.mu.Lock()
 			u.requests = append(u.requests, r.Method+" "+r.URL.EscapedPath())

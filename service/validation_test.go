@@ -297,6 +297,59 @@ func TestValidation(t *testing.T) {
 			return err
 		}, []string{"call_connection_id"}},
 
+		// Transcription and media streaming
+		{"start transcription: no call, a long locale, an http callback", func() error {
+			_, err := s.Media.StartTranscription(ctx, &callgatev1.StartTranscriptionRequest{Locale: strings.Repeat("x", 36), OperationCallbackUri: "http://cb.example/x"})
+			return err
+		}, []string{"call_connection_id", "locale"}},
+		{"update transcription: no locale", func() error {
+			_, err := s.Media.UpdateTranscription(ctx, &callgatev1.UpdateTranscriptionRequest{CallConnectionId: call})
+			return err
+		}, []string{"locale"}},
+		{"stop transcription: a wait with a callback", func() error {
+			_, err := s.Media.StopTranscription(ctx, &callgatev1.StopTranscriptionRequest{CallConnectionId: call, OperationCallbackUri: "https://cb.example/x", Wait: tenSeconds})
+			return err
+		}, []string{"wait"}},
+		{"start media streaming: an http callback off loopback", func() error {
+			_, err := s.Media.StartMediaStreaming(ctx, &callgatev1.StartMediaStreamingRequest{CallConnectionId: call, OperationCallbackUri: "http://cb.example/x"})
+			return err
+		}, []string{"operation_callback_uri"}},
+		{"stop media streaming: no call connection", func() error {
+			_, err := s.Media.StopMediaStreaming(ctx, &callgatev1.StopMediaStreamingRequest{})
+			return err
+		}, []string{"call_connection_id"}},
+
+		// Recording
+		{"start recording: no call, unmixed MP3, an affinity channel of 5, a bad group call ID", func() error {
+			_, err := s.Recordings.StartRecording(ctx, &callgatev1.StartRecordingRequest{Channel: callgatev1.RecordingChannel_RECORDING_CHANNEL_UNMIXED,
+				Format: callgatev1.RecordingFormat_RECORDING_FORMAT_MP3, ChannelAffinity: []*callgatev1.ChannelAffinity{{Channel: 5, Participant: userID(user)}}})
+			return err
+		}, []string{"call_locator", "format", "channel_affinity[0].channel"}},
+		{"start recording: a group call ID that is no UUID, a repeated participant", func() error {
+			_, err := s.Recordings.StartRecording(ctx, &callgatev1.StartRecordingRequest{CallLocator: &callgatev1.StartRecordingRequest_GroupCallId{GroupCallId: "x"},
+				Channel: callgatev1.RecordingChannel_RECORDING_CHANNEL_UNMIXED, AudioChannelParticipantOrdering: []*callgatev1.CommunicationIdentifier{userID(user), userID(user)}})
+			return err
+		}, []string{"group_call_id", "audio_channel_participant_ordering[1]"}},
+		{"get recording: an ID of 1025", func() error {
+			_, err := s.Recordings.GetRecording(ctx, &callgatev1.GetRecordingRequest{RecordingId: strings.Repeat("x", 1025)})
+			return err
+		}, []string{"recording_id"}},
+		{"pause recording: no ID", func() error {
+			_, err := s.Recordings.PauseRecording(ctx, &callgatev1.PauseRecordingRequest{})
+			return err
+		}, []string{"recording_id"}},
+		{"delete recording: no chunk", func() error {
+			_, err := s.Recordings.DeleteRecording(ctx, &callgatev1.DeleteRecordingRequest{RecordingId: "r"})
+			return err
+		}, []string{"document_id"}},
+		{"download recording: a negative offset", func() error {
+			st, err := s.Recordings.DownloadRecording(ctx, &callgatev1.DownloadRecordingRequest{RecordingId: "r", DocumentId: "d", Offset: -1})
+			if err == nil {
+				_, err = st.Recv()
+			}
+			return err
+		}, []string{"offset"}},
+
 		// Media options at set-up
 		{"create: media options malformed", create(&callgatev1.CreateCallRequest{Targets: targets(userID(user)),
 			CallIntelligenceOptions: &callgatev1.CallIntelligenceOptions{CognitiveServicesEndpoint: "http://cognitive.example/"},

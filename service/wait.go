@@ -37,6 +37,11 @@ type outcome struct {
 	// each, when set, are the raw IDs of participants that each get an outcome event (a move):
 	// the wait ends at the first failure, or when every one has its success.
 	each []string
+	// recording: the outcome is an event of the recording the operation started, whose ID ACS
+	// answers (the wait takes it from the response: recordingID); such events have no
+	// operation context.
+	recording   bool
+	recordingID string
 }
 
 // outcomeOf is the outcome reported by an event of success's type or of one of failures':
@@ -76,6 +81,9 @@ func (o outcome) classify(ev *callgatev1.CallEvent) (isOutcome, success bool) {
 		return false, false
 	}
 	if o.invitationID != "" && invitationIDOf(ev) != o.invitationID {
+		return false, false
+	}
+	if o.recording && recordingIDOf(ev) != o.recordingID {
 		return false, false
 	}
 	// An event of a success type can still report a failure: ACS's recognize event table lists
@@ -165,6 +173,9 @@ type done map[string]string
 func (p pendingWait) await(ctx context.Context, c *core, op done) (*callgatev1.CallEvent, error) {
 	callID := op["call_connection_id"]
 	o := p.outcome
+	if o.recording {
+		o.recordingID = op["recording_id"]
+	}
 	ctx, cancel := context.WithTimeout(ctx, p.wait)
 	defer cancel()
 	unknown := func(reason, format string, args ...any) error {

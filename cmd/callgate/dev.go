@@ -97,12 +97,12 @@ func startEmulator(cfg config, log *zap.Logger, webhook string) (*emulator.Emula
 	_, _ = rand.Read(key)
 	baseURL := emulator.ListenerBaseURL(ln, false)
 	em, err := emulator.New(emulator.Config{
-		AccessKey:           key,
-		BaseURL:             baseURL,
-		AnswerDelay:         cfg.AnswerDelay,
-		IncomingCallWebhook: webhook,
-		PhoneNumbers:        []string{devPhoneNumber},
-		Logger:              log.Named("emulator"),
+		AccessKey:        key,
+		BaseURL:          baseURL,
+		AnswerDelay:      cfg.AnswerDelay,
+		EventGridWebhook: webhook,
+		PhoneNumbers:     []string{devPhoneNumber},
+		Logger:           log.Named("emulator"),
 	})
 	if err != nil {
 		_ = ln.Close()

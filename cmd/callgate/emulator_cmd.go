@@ -42,7 +42,9 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer, log *zap.
 	answerDelay := fs.Duration("answer-delay", time.Second, "how long simulated endpoints ring before they answer")
 	invitationTimeout := fs.Duration("invitation-timeout", 60*time.Second, "ring timeout of invitations that give none (create call, transfer, add participant)")
 	incomingTimeout := fs.Duration("incoming-call-timeout", 60*time.Second, "how long a simulated incoming call waits to be answered")
-	webhook := fs.String("incoming-call-webhook", "", "Event Grid webhook URL that receives IncomingCall events")
+	webhook := fs.String("event-grid-webhook", "", "Event Grid webhook URL that receives IncomingCall and RecordingFileStatusUpdated events")
+	// The flag's former name, kept working.
+	fs.StringVar(webhook, "incoming-call-webhook", "", "alias of --event-grid-webhook")
 	resourceID := fs.String("resource-id", "", "GUID of the simulated resource: audience of callback tokens (default: derived from the access key)")
 	var phones emulatorPhoneNumbers
 	fs.Var(&phones, "phone-number", "E.164 number owned by the simulated resource (repeatable or comma-separated)")
@@ -97,7 +99,7 @@ func runEmulator(ctx context.Context, args []string, stdout io.Writer, log *zap.
 		AnswerDelay:                *answerDelay,
 		InvitationTimeout:          *invitationTimeout,
 		IncomingCallTimeout:        *incomingTimeout,
-		IncomingCallWebhook:        *webhook,
+		EventGridWebhook:           *webhook,
 		PhoneNumbers:               phones,
 		RepeatabilityWindow:        *repeatWindow,
 		AllowInsecureCallbacks:     *insecureCallbacks,

@@ -1,8 +1,11 @@
 // Drives the callgate ACS emulator with the official Call Automation SDK
 // (@azure/communication-call-automation 1.6.0) over real HTTP: every call-control
-// and media operation, and media options at call set-up. Every event the
-// emulator posts is parsed with the SDK's parseCallAutomationEvent. When the
-// SDK and the emulator disagree, the emulator is wrong.
+// and media operation, media options at call set-up, media streaming and
+// transcription (every WebSocket message parsed with the SDK's StreamingData.parse,
+// audio sent back with its createOutbound* builders) and recording (its content
+// downloaded and deleted with the SDK's own signing). Every event the emulator
+// posts is parsed with the SDK's parseCallAutomationEvent. When the SDK and the
+// emulator disagree, the emulator is wrong.
 //
 // Run by emulator/sdk_test.go; by hand:
 //   CALLGATE_EMULATOR_CONNECTION_STRING='endpoint=http://127.0.0.1:8090/;accesskey=...' \
@@ -17,7 +20,12 @@ const crypto = require("node:crypto");
 const {
   CallAutomationClient,
   parseCallAutomationEvent,
+  StreamingData,
+  createOutboundAudioData,
+  createOutboundStopAudioData,
 } = require("@azure/communication-call-automation");
+const { createDefaultHttpClient } = require("@azure/core-rest-pipeline");
+const { WebSocketServer } = require("ws");
 
 const connectionString = process.env.CALLGATE_EMULATOR_CONNECTION_STRING;
 const emulatorURL = (process.env.CALLGATE_EMULATOR_URL || "").replace(/\/$/, "");
@@ -36,6 +44,7 @@ let keys;
 // Every callback, by call connection ID, in arrival order.
 const byCall = new Map();
 const incomingCalls = [];
+const recordingFiles = [];
 const problems = [];
 const waiters = new Set();
 
@@ -121,7 +130,12 @@ function verifyToken(header) {
 
 // checkEvent holds every parsed event to the shape of the live samples.
 function checkEvent(raw, ev) {
-  const want = `calling/callConnections/${ev.callConnectionId}`;
+  let want = `calling/callConnections/${ev.callConnectionId}`;
+  if (ev.kind === "RecordingStateChanged") {
+    // A recording's events come from the recording, as the live sample's do.
+    want = `calling/recordings/${ev.serverCallId}/${ev.recordingId}/RecordingStateChanged`;
+    assert.equal(raw.data.eventSource, want, "eventSource");
+  }
   assert.equal(raw.source, want, "source");
   assert.equal(raw.subject, want, "subject");
   assert.equal(raw.specversion, "1.0");
@@ -161,6 +175,12 @@ async function handle(req, res) {
     }
     if (ev.eventType === "Microsoft.Communication.IncomingCall") {
       incomingCalls.push(ev);
+      notify();
+      res.writeHead(200).end();
+      return;
+    }
+    if (ev.eventType === "Microsoft.Communication.RecordingFileStatusUpdated") {
+      recordingFiles.push(ev);
       notify();
       res.writeHead(200).end();
       return;
@@ -721,4 +741,193 @@ test("a wrong access key is rejected with 401", async () => {
   const bad = connectionString.replace(/accesskey=.*$/, `accesskey=${Buffer.from("wrong-key").toString("base64")}`);
   const c = new CallAutomationClient(bad, { allowInsecureConnection: true });
   await expectRestError(c.createCall({ targetParticipant: acs(user("x")) }, cb()), 401);
+});
+
+// The application's WebSocket server, as ACS connects to it: every connection with its upgrade
+// headers, and every message it receives parsed with the SDK's own StreamingData.parse, as text
+// and as bytes.
+async function streamingServer() {
+  const conns = [];
+  const wss = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+  await new Promise((resolve) => wss.once("listening", resolve));
+  wss.on("connection", (socket, req) => {
+    const c = { path: req.url, headers: req.headers, socket, parsed: [], closed: false };
+    conns.push(c);
+    socket.on("message", (data, isBinary) => {
+      try {
+        assert.equal(isBinary, false, "ACS sends text frames");
+        const text = data.toString("utf8");
+        const parsed = StreamingData.parse(text);
+        const kind = StreamingData.getStreamingKind();
+        const again = StreamingData.parse(new Uint8Array(data).buffer);
+        assert.deepEqual(again, parsed, "parsed as bytes as as text");
+        c.parsed.push({ kind, data: parsed, raw: JSON.parse(text) });
+      } catch (err) {
+        problems.push(`stream message ${data}: ${err.message}`);
+      }
+      notify();
+    });
+    socket.on("close", () => {
+      c.closed = true;
+      notify();
+    });
+    notify();
+  });
+  return {
+    url: (path) => `ws://127.0.0.1:${wss.address().port}${path}`,
+    conn: (path, n = 1) => waitFor(`connection ${n} to ${path}`, () => conns.filter((c) => c.path === path)[n - 1]),
+    close: () => {
+      for (const c of wss.clients) c.terminate();
+      return new Promise((resolve) => wss.close(resolve));
+    },
+  };
+}
+
+function waitMessage(c, what, pred) {
+  return waitFor(`${what} on ${c.path}`, () => c.parsed.find(pred));
+}
+
+test("media streaming and transcription over WebSockets, every message parsed by StreamingData.parse", async (tc) => {
+  const ws = await streamingServer();
+  tc.after(() => ws.close());
+  const target = user("sdk-streaming");
+  const res = await client.createCall({ targetParticipant: acs(target) }, cb(), {
+    mediaStreamingOptions: {
+      transportType: "websocket", transportUrl: ws.url("/media"), audioChannelType: "mixed", contentType: "audio",
+      startMediaStreaming: false, enableBidirectional: true, audioFormat: "pcm24KMono", enableDtmfTones: true,
+    },
+    transcriptionOptions: { transportType: "websocket", transportUrl: ws.url("/transcription"), locale: "en-US", startTranscription: false, enableIntermediateResults: true },
+  });
+  const id = res.callConnectionProperties.callConnectionId;
+  await waitKinds(id, "CallConnected", "ParticipantsUpdated");
+  const media = res.callConnection.getCallMedia();
+
+  await media.startMediaStreaming({ operationContext: "sdk-ms-start" });
+  const started = await waitKind(id, "MediaStreamingStarted");
+  assert.equal(started.operationContext, "sdk-ms-start");
+  assert.equal(started.mediaStreamingUpdate.mediaStreamingStatus, "mediaStreamingStarted");
+  const m = await ws.conn("/media");
+  assert.equal(m.headers["x-ms-call-connection-id"], id);
+  assert.equal(m.headers["x-ms-call-correlation-id"], res.callConnectionProperties.correlationId);
+  verifyToken(m.headers.authorization);
+  const meta = await waitMessage(m, "AudioMetadata", () => true);
+  assert.equal(meta.kind, "AudioMetadata");
+  assert.equal(meta.data.sampleRate, 24000);
+  assert.equal(meta.data.encoding, "PCM");
+  assert.equal(meta.data.subscriptionId, res.callConnectionProperties.mediaStreamingSubscription.id);
+  const frame = await waitMessage(m, "AudioData", (x) => x.kind === "AudioData");
+  assert.equal(Buffer.from(frame.data.data, "base64").length, 960, "a 20 ms frame at 24 kHz");
+  assert.equal(frame.data.isSilent, true);
+  assert.equal(frame.data.participant, undefined, "mixed audio names no participant");
+
+  await media.startTranscription({ locale: "en-US" });
+  await waitKind(id, "TranscriptionStarted");
+  const t = await ws.conn("/transcription");
+  const tmeta = await waitMessage(t, "TranscriptionMetadata", () => true);
+  assert.equal(tmeta.kind, "TranscriptionMetadata");
+  assert.equal(tmeta.data.callConnectionId, id);
+  assert.equal(tmeta.data.locale, "en-US");
+
+  const said = await control("POST", `/emulator/v1/calls/${id}/participants/${encodeURIComponent(target)}/say`, { text: "Testing transcription" });
+  assert.equal(said.status, 204);
+  const finalResult = await waitMessage(t, "a final TranscriptionData", (x) => x.kind === "TranscriptionData" && x.data.resultState === "Final");
+  assert.equal(finalResult.data.text, "Testing transcription");
+  assert.deepEqual(finalResult.data.words.map((w) => w.text), ["Testing", "transcription"]);
+  assert.equal(finalResult.data.participant.communicationUserId, target);
+  assert.ok(finalResult.data.durationInTicks > 0 && finalResult.data.confidence > 0);
+  assert.ok(t.parsed.some((x) => x.kind === "TranscriptionData" && x.data.resultState === "Intermediate"), "intermediate results");
+  await waitMessage(m, "voiced audio", (x) => x.kind === "AudioData" && !x.data.isSilent);
+
+  const pressed = await control("POST", `/emulator/v1/calls/${id}/participants/${encodeURIComponent(target)}/sendTones`, { tones: "7" });
+  assert.equal(pressed.status, 204);
+  const dtmf = await waitMessage(m, "DtmfData", (x) => x.kind === "DtmfData");
+  assert.equal(dtmf.data.data, "7");
+
+  // Bidirectional: the SDK's own outbound messages, read back through the control API.
+  const pcm = Buffer.alloc(960);
+  for (let i = 0; i < 480; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 24000)), 2 * i);
+  m.socket.send(createOutboundAudioData(pcm.toString("base64")));
+  m.socket.send(createOutboundStopAudioData());
+  const back = await fetch(`${emulatorURL}/emulator/v1/calls/${id}/media/received?minBytes=960`);
+  const wav = Buffer.from(await back.arrayBuffer());
+  assert.equal(wav.toString("ascii", 0, 4), "RIFF");
+  assert.equal(wav.readUInt32LE(24), 24000);
+  assert.deepEqual(wav.subarray(44), pcm);
+
+  await media.updateTranscription("en-GB");
+  const updated = await waitKind(id, "TranscriptionUpdated");
+  assert.equal(updated.transcriptionUpdate.transcriptionStatusDetails, "transcriptionLocaleUpdated");
+  await media.stopTranscription({ operationContext: "sdk-tr-stop" });
+  await waitKind(id, "TranscriptionStopped", (e) => e.operationContext === "sdk-tr-stop");
+  await media.stopMediaStreaming({ operationContext: "sdk-ms-stop" });
+  const stopped = await waitKind(id, "MediaStreamingStopped");
+  assert.equal(stopped.mediaStreamingUpdate.mediaStreamingStatusDetails, "subscriptionStopped");
+  await waitFor("the media socket closed", () => m.closed && t.closed);
+
+  // Started again: a new connection, metadata first.
+  await media.startMediaStreaming();
+  const again = await ws.conn("/media", 2);
+  const first = await waitMessage(again, "the first message", () => true);
+  assert.equal(first.kind, "AudioMetadata");
+  await res.callConnection.hangUp(true);
+  await waitFor("the sockets closed", () => again.closed);
+});
+
+// retarget is an HTTP client for the SDK that sends what it addresses to ACS's storage host to
+// the emulator instead, changing nothing else: the stock SDK downloads only from
+// *.asm.skype.com, as the sdk-wire captures were made.
+function retarget() {
+  const inner = createDefaultHttpClient();
+  return {
+    sendRequest: (req) => {
+      req.url = req.url.replace("https://us-storage.asm.skype.com", emulatorURL);
+      req.allowInsecureConnection = true;
+      return inner.sendRequest(req);
+    },
+  };
+}
+
+test("recording: start, pause, resume, stop; its events parsed; its files downloaded and deleted as the SDK signs it", async () => {
+  const hook = await control("PUT", "/emulator/v1/eventGridWebhook", { url: `${receiverURL}/eventgrid` });
+  assert.equal(hook.status, 204);
+  const target = user("sdk-recorded");
+  const { id } = await connectedCall(target);
+  const recorder = new CallAutomationClient(connectionString, { allowInsecureConnection: true, httpClient: retarget() }).getCallRecording();
+  const startedAt = await recorder.start({ callConnectionId: id, recordingContent: "audio", recordingChannel: "mixed", recordingFormat: "wav", recordingStateCallbackEndpointUrl: cb() });
+  const rid = startedAt.recordingId;
+  assert.ok(rid.endsWith("="), `recording id ${rid}`);
+  const active = await waitKind(id, "RecordingStateChanged", (e) => e.recordingId === rid);
+  assert.equal(active.state, "active");
+  assert.equal((await recorder.getState(rid)).recordingState, "active");
+  await recorder.pause(rid);
+  await waitKind(id, "RecordingStateChanged", (e) => e.recordingId === rid && e.state === "inactive");
+  await recorder.resume(rid);
+  await waitFor("active again", () => eventsOf(id).filter((e) => e.kind === "RecordingStateChanged").length === 3);
+  await recorder.stop(rid);
+  const file = await waitFor("RecordingFileStatusUpdated", () => recordingFiles.find((e) => e.subject.endsWith(`/recordingId/${rid}`)));
+  const states = eventsOf(id).filter((e) => e.kind === "RecordingStateChanged").map((e) => e.state);
+  assert.deepEqual(states, ["active", "inactive", "active", "inactive"]);
+  const [chunk] = file.data.recordingStorageInfo.recordingChunks;
+  assert.ok(chunk.contentLocation.startsWith(`${emulatorURL}/v1/objects/${chunk.documentId}/content/audio`));
+  assert.equal(chunk.metadataLocation, `${emulatorURL}/v1/objects/${chunk.documentId}/content/acsmetadata`);
+
+  const storage = (loc) => loc.replace(emulatorURL, "https://us-storage.asm.skype.com");
+  const read = async (loc, options) => {
+    const chunks = [];
+    for await (const c of await recorder.downloadStreaming(storage(loc), options)) chunks.push(c);
+    return Buffer.concat(chunks);
+  };
+  const wav = await read(chunk.contentLocation);
+  assert.equal(wav.toString("ascii", 0, 4), "RIFF");
+  assert.equal(wav.toString("ascii", 8, 12), "WAVE");
+  assert.equal(wav.length - 44, (file.data.recordingDurationMs / 1000) * 32000, "the file lasts as long as the recording");
+  const part = await read(chunk.contentLocation, { offset: 4, length: 8 });
+  assert.deepEqual(part, wav.subarray(4, 12));
+  const meta = JSON.parse(await read(chunk.metadataLocation));
+  assert.equal(meta.chunkDocumentId, chunk.documentId);
+  assert.equal(meta.pauseResumeIntervals.length, 1);
+  await recorder.delete(storage(chunk.deleteLocation));
+  await assert.rejects(read(chunk.contentLocation), (err) => err.status === 404 || /404/.test(JSON.stringify(err)));
+  await expectRestError(recorder.getState(rid), 404, "8522");
+  await client.getCallConnection(id).hangUp(true);
 });

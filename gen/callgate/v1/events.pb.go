@@ -89,6 +89,15 @@ type CallEvent struct {
 	//	*CallEvent_HoldAudioCompleted
 	//	*CallEvent_MoveParticipantSucceeded
 	//	*CallEvent_MoveParticipantFailed
+	//	*CallEvent_TranscriptionStarted
+	//	*CallEvent_TranscriptionUpdated
+	//	*CallEvent_TranscriptionStopped
+	//	*CallEvent_TranscriptionFailed
+	//	*CallEvent_MediaStreamingStarted
+	//	*CallEvent_MediaStreamingStopped
+	//	*CallEvent_MediaStreamingFailed
+	//	*CallEvent_RecordingStateChanged
+	//	*CallEvent_StartRecordingFailed
 	Event         isCallEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -516,6 +525,87 @@ func (x *CallEvent) GetMoveParticipantFailed() *MoveParticipantFailed {
 	return nil
 }
 
+func (x *CallEvent) GetTranscriptionStarted() *TranscriptionStarted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_TranscriptionStarted); ok {
+			return x.TranscriptionStarted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetTranscriptionUpdated() *TranscriptionUpdated {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_TranscriptionUpdated); ok {
+			return x.TranscriptionUpdated
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetTranscriptionStopped() *TranscriptionStopped {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_TranscriptionStopped); ok {
+			return x.TranscriptionStopped
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetTranscriptionFailed() *TranscriptionFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_TranscriptionFailed); ok {
+			return x.TranscriptionFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetMediaStreamingStarted() *MediaStreamingStarted {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_MediaStreamingStarted); ok {
+			return x.MediaStreamingStarted
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetMediaStreamingStopped() *MediaStreamingStopped {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_MediaStreamingStopped); ok {
+			return x.MediaStreamingStopped
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetMediaStreamingFailed() *MediaStreamingFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_MediaStreamingFailed); ok {
+			return x.MediaStreamingFailed
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetRecordingStateChanged() *RecordingStateChanged {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_RecordingStateChanged); ok {
+			return x.RecordingStateChanged
+		}
+	}
+	return nil
+}
+
+func (x *CallEvent) GetStartRecordingFailed() *StartRecordingFailed {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_StartRecordingFailed); ok {
+			return x.StartRecordingFailed
+		}
+	}
+	return nil
+}
+
 type isCallEvent_Event interface {
 	isCallEvent_Event()
 }
@@ -701,6 +791,52 @@ type CallEvent_MoveParticipantFailed struct {
 	MoveParticipantFailed *MoveParticipantFailed `protobuf:"bytes,54,opt,name=move_participant_failed,json=moveParticipantFailed,proto3,oneof"`
 }
 
+type CallEvent_TranscriptionStarted struct {
+	// Live transcription started. Type Microsoft.Communication.TranscriptionStarted.
+	TranscriptionStarted *TranscriptionStarted `protobuf:"bytes,55,opt,name=transcription_started,json=transcriptionStarted,proto3,oneof"`
+}
+
+type CallEvent_TranscriptionUpdated struct {
+	// Live transcription changed (UpdateTranscription). Type Microsoft.Communication.TranscriptionUpdated.
+	TranscriptionUpdated *TranscriptionUpdated `protobuf:"bytes,56,opt,name=transcription_updated,json=transcriptionUpdated,proto3,oneof"`
+}
+
+type CallEvent_TranscriptionStopped struct {
+	// Live transcription stopped. Type Microsoft.Communication.TranscriptionStopped.
+	TranscriptionStopped *TranscriptionStopped `protobuf:"bytes,57,opt,name=transcription_stopped,json=transcriptionStopped,proto3,oneof"`
+}
+
+type CallEvent_TranscriptionFailed struct {
+	// Live transcription failed. Type Microsoft.Communication.TranscriptionFailed.
+	TranscriptionFailed *TranscriptionFailed `protobuf:"bytes,58,opt,name=transcription_failed,json=transcriptionFailed,proto3,oneof"`
+}
+
+type CallEvent_MediaStreamingStarted struct {
+	// Media streaming started. Type Microsoft.Communication.MediaStreamingStarted.
+	MediaStreamingStarted *MediaStreamingStarted `protobuf:"bytes,59,opt,name=media_streaming_started,json=mediaStreamingStarted,proto3,oneof"`
+}
+
+type CallEvent_MediaStreamingStopped struct {
+	// Media streaming stopped. Type Microsoft.Communication.MediaStreamingStopped.
+	MediaStreamingStopped *MediaStreamingStopped `protobuf:"bytes,60,opt,name=media_streaming_stopped,json=mediaStreamingStopped,proto3,oneof"`
+}
+
+type CallEvent_MediaStreamingFailed struct {
+	// Media streaming failed. Type Microsoft.Communication.MediaStreamingFailed.
+	MediaStreamingFailed *MediaStreamingFailed `protobuf:"bytes,61,opt,name=media_streaming_failed,json=mediaStreamingFailed,proto3,oneof"`
+}
+
+type CallEvent_RecordingStateChanged struct {
+	// A recording of the call started, paused, resumed or stopped.
+	// Type Microsoft.Communication.RecordingStateChanged.
+	RecordingStateChanged *RecordingStateChanged `protobuf:"bytes,62,opt,name=recording_state_changed,json=recordingStateChanged,proto3,oneof"`
+}
+
+type CallEvent_StartRecordingFailed struct {
+	// A recording could not be started. Type Microsoft.Communication.StartRecordingFailed.
+	StartRecordingFailed *StartRecordingFailed `protobuf:"bytes,63,opt,name=start_recording_failed,json=startRecordingFailed,proto3,oneof"`
+}
+
 func (*CallEvent_CallConnected) isCallEvent_Event() {}
 
 func (*CallEvent_CallDisconnected) isCallEvent_Event() {}
@@ -770,6 +906,24 @@ func (*CallEvent_HoldAudioCompleted) isCallEvent_Event() {}
 func (*CallEvent_MoveParticipantSucceeded) isCallEvent_Event() {}
 
 func (*CallEvent_MoveParticipantFailed) isCallEvent_Event() {}
+
+func (*CallEvent_TranscriptionStarted) isCallEvent_Event() {}
+
+func (*CallEvent_TranscriptionUpdated) isCallEvent_Event() {}
+
+func (*CallEvent_TranscriptionStopped) isCallEvent_Event() {}
+
+func (*CallEvent_TranscriptionFailed) isCallEvent_Event() {}
+
+func (*CallEvent_MediaStreamingStarted) isCallEvent_Event() {}
+
+func (*CallEvent_MediaStreamingStopped) isCallEvent_Event() {}
+
+func (*CallEvent_MediaStreamingFailed) isCallEvent_Event() {}
+
+func (*CallEvent_RecordingStateChanged) isCallEvent_Event() {}
+
+func (*CallEvent_StartRecordingFailed) isCallEvent_Event() {}
 
 // The call is established (its IDs are on CallEvent).
 type CallConnected struct {
@@ -2513,6 +2667,453 @@ func (x *MoveParticipantFailed) GetFromCall() string {
 	return ""
 }
 
+// Live transcription started: its WebSocket is open (StartTranscription, or a call set up with
+// transcription_options.start_transcription).
+type TranscriptionStarted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state and why. ACS JSON: data.transcriptionUpdate.
+	TranscriptionUpdate *TranscriptionUpdate `protobuf:"bytes,1,opt,name=transcription_update,json=transcriptionUpdate,proto3" json:"transcription_update,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *TranscriptionStarted) Reset() {
+	*x = TranscriptionStarted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranscriptionStarted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranscriptionStarted) ProtoMessage() {}
+
+func (x *TranscriptionStarted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranscriptionStarted.ProtoReflect.Descriptor instead.
+func (*TranscriptionStarted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *TranscriptionStarted) GetTranscriptionUpdate() *TranscriptionUpdate {
+	if x != nil {
+		return x.TranscriptionUpdate
+	}
+	return nil
+}
+
+// Live transcription changed: UpdateTranscription took effect.
+type TranscriptionUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state and why (transcriptionLocaleUpdated). ACS JSON: data.transcriptionUpdate.
+	TranscriptionUpdate *TranscriptionUpdate `protobuf:"bytes,1,opt,name=transcription_update,json=transcriptionUpdate,proto3" json:"transcription_update,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *TranscriptionUpdated) Reset() {
+	*x = TranscriptionUpdated{}
+	mi := &file_callgate_v1_events_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranscriptionUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranscriptionUpdated) ProtoMessage() {}
+
+func (x *TranscriptionUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranscriptionUpdated.ProtoReflect.Descriptor instead.
+func (*TranscriptionUpdated) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *TranscriptionUpdated) GetTranscriptionUpdate() *TranscriptionUpdate {
+	if x != nil {
+		return x.TranscriptionUpdate
+	}
+	return nil
+}
+
+// Live transcription stopped: StopTranscription, or the call ended.
+type TranscriptionStopped struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state and why. ACS JSON: data.transcriptionUpdate.
+	TranscriptionUpdate *TranscriptionUpdate `protobuf:"bytes,1,opt,name=transcription_update,json=transcriptionUpdate,proto3" json:"transcription_update,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *TranscriptionStopped) Reset() {
+	*x = TranscriptionStopped{}
+	mi := &file_callgate_v1_events_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranscriptionStopped) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranscriptionStopped) ProtoMessage() {}
+
+func (x *TranscriptionStopped) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranscriptionStopped.ProtoReflect.Descriptor instead.
+func (*TranscriptionStopped) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *TranscriptionStopped) GetTranscriptionUpdate() *TranscriptionUpdate {
+	if x != nil {
+		return x.TranscriptionUpdate
+	}
+	return nil
+}
+
+// Live transcription failed (its WebSocket could not be opened, no transport URL, ...);
+// CallEvent.result_information says why.
+type TranscriptionFailed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state and why. ACS JSON: data.transcriptionUpdate.
+	TranscriptionUpdate *TranscriptionUpdate `protobuf:"bytes,1,opt,name=transcription_update,json=transcriptionUpdate,proto3" json:"transcription_update,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *TranscriptionFailed) Reset() {
+	*x = TranscriptionFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranscriptionFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranscriptionFailed) ProtoMessage() {}
+
+func (x *TranscriptionFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranscriptionFailed.ProtoReflect.Descriptor instead.
+func (*TranscriptionFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *TranscriptionFailed) GetTranscriptionUpdate() *TranscriptionUpdate {
+	if x != nil {
+		return x.TranscriptionUpdate
+	}
+	return nil
+}
+
+// Media streaming started: its WebSocket is open (StartMediaStreaming, or a call set up with
+// media_streaming_options.start_media_streaming).
+type MediaStreamingStarted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state and why. ACS JSON: data.mediaStreamingUpdate.
+	MediaStreamingUpdate *MediaStreamingUpdate `protobuf:"bytes,1,opt,name=media_streaming_update,json=mediaStreamingUpdate,proto3" json:"media_streaming_update,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *MediaStreamingStarted) Reset() {
+	*x = MediaStreamingStarted{}
+	mi := &file_callgate_v1_events_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaStreamingStarted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaStreamingStarted) ProtoMessage() {}
+
+func (x *MediaStreamingStarted) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaStreamingStarted.ProtoReflect.Descriptor instead.
+func (*MediaStreamingStarted) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *MediaStreamingStarted) GetMediaStreamingUpdate() *MediaStreamingUpdate {
+	if x != nil {
+		return x.MediaStreamingUpdate
+	}
+	return nil
+}
+
+// Media streaming stopped: StopMediaStreaming, or the call ended. The WebSocket closes after it.
+type MediaStreamingStopped struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state and why. ACS JSON: data.mediaStreamingUpdate.
+	MediaStreamingUpdate *MediaStreamingUpdate `protobuf:"bytes,1,opt,name=media_streaming_update,json=mediaStreamingUpdate,proto3" json:"media_streaming_update,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *MediaStreamingStopped) Reset() {
+	*x = MediaStreamingStopped{}
+	mi := &file_callgate_v1_events_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaStreamingStopped) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaStreamingStopped) ProtoMessage() {}
+
+func (x *MediaStreamingStopped) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaStreamingStopped.ProtoReflect.Descriptor instead.
+func (*MediaStreamingStopped) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *MediaStreamingStopped) GetMediaStreamingUpdate() *MediaStreamingUpdate {
+	if x != nil {
+		return x.MediaStreamingUpdate
+	}
+	return nil
+}
+
+// Media streaming failed (its WebSocket could not be opened, no transport URL, ...);
+// CallEvent.result_information says why.
+type MediaStreamingFailed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The state and why. ACS JSON: data.mediaStreamingUpdate.
+	MediaStreamingUpdate *MediaStreamingUpdate `protobuf:"bytes,1,opt,name=media_streaming_update,json=mediaStreamingUpdate,proto3" json:"media_streaming_update,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *MediaStreamingFailed) Reset() {
+	*x = MediaStreamingFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaStreamingFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaStreamingFailed) ProtoMessage() {}
+
+func (x *MediaStreamingFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaStreamingFailed.ProtoReflect.Descriptor instead.
+func (*MediaStreamingFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *MediaStreamingFailed) GetMediaStreamingUpdate() *MediaStreamingUpdate {
+	if x != nil {
+		return x.MediaStreamingUpdate
+	}
+	return nil
+}
+
+// A recording of the call changed state: started (active, or inactive when paused on start),
+// paused (inactive), resumed (active), stopped (inactive). Its files come later, in a
+// RecordingFileStatusUpdated (RecordingService.WatchRecordings, GetRecording).
+type RecordingStateChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recording. ACS JSON: data.recordingId.
+	RecordingId string `protobuf:"bytes,1,opt,name=recording_id,json=recordingId,proto3" json:"recording_id,omitempty"`
+	// Whether it records now. ACS JSON: data.state.
+	State RecordingState `protobuf:"varint,2,opt,name=state,proto3,enum=callgate.v1.RecordingState" json:"state,omitempty"`
+	// When the recording started. ACS JSON: data.startDateTime.
+	StartDateTime *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=start_date_time,json=startDateTime,proto3" json:"start_date_time,omitempty"`
+	// Who records. ACS JSON: data.recordingKind.
+	RecordingKind RecordingKind `protobuf:"varint,4,opt,name=recording_kind,json=recordingKind,proto3,enum=callgate.v1.RecordingKind" json:"recording_kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordingStateChanged) Reset() {
+	*x = RecordingStateChanged{}
+	mi := &file_callgate_v1_events_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordingStateChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordingStateChanged) ProtoMessage() {}
+
+func (x *RecordingStateChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordingStateChanged.ProtoReflect.Descriptor instead.
+func (*RecordingStateChanged) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *RecordingStateChanged) GetRecordingId() string {
+	if x != nil {
+		return x.RecordingId
+	}
+	return ""
+}
+
+func (x *RecordingStateChanged) GetState() RecordingState {
+	if x != nil {
+		return x.State
+	}
+	return RecordingState_RECORDING_STATE_UNSPECIFIED
+}
+
+func (x *RecordingStateChanged) GetStartDateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartDateTime
+	}
+	return nil
+}
+
+func (x *RecordingStateChanged) GetRecordingKind() RecordingKind {
+	if x != nil {
+		return x.RecordingKind
+	}
+	return RecordingKind_RECORDING_KIND_UNSPECIFIED
+}
+
+// A recording could not be started; CallEvent.result_information says why.
+type StartRecordingFailed struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The recording. ACS JSON: data.recordingId.
+	RecordingId   string `protobuf:"bytes,1,opt,name=recording_id,json=recordingId,proto3" json:"recording_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartRecordingFailed) Reset() {
+	*x = StartRecordingFailed{}
+	mi := &file_callgate_v1_events_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartRecordingFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartRecordingFailed) ProtoMessage() {}
+
+func (x *StartRecordingFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_events_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartRecordingFailed.ProtoReflect.Descriptor instead.
+func (*StartRecordingFailed) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *StartRecordingFailed) GetRecordingId() string {
+	if x != nil {
+		return x.RecordingId
+	}
+	return ""
+}
+
 // IncomingCall is a call placed to an identity of the ACS resource, as Event Grid delivered it
 // (event type Microsoft.Communication.IncomingCall). Answer, reject or redirect it with its
 // `incoming_call_context`.
@@ -2550,7 +3151,7 @@ type IncomingCall struct {
 
 func (x *IncomingCall) Reset() {
 	*x = IncomingCall{}
-	mi := &file_callgate_v1_events_proto_msgTypes[40]
+	mi := &file_callgate_v1_events_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2562,7 +3163,7 @@ func (x *IncomingCall) String() string {
 func (*IncomingCall) ProtoMessage() {}
 
 func (x *IncomingCall) ProtoReflect() protoreflect.Message {
-	mi := &file_callgate_v1_events_proto_msgTypes[40]
+	mi := &file_callgate_v1_events_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2575,7 +3176,7 @@ func (x *IncomingCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IncomingCall.ProtoReflect.Descriptor instead.
 func (*IncomingCall) Descriptor() ([]byte, []int) {
-	return file_callgate_v1_events_proto_rawDescGZIP(), []int{40}
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *IncomingCall) GetSequence() uint64 {
@@ -2676,7 +3277,7 @@ type Heartbeat struct {
 
 func (x *Heartbeat) Reset() {
 	*x = Heartbeat{}
-	mi := &file_callgate_v1_events_proto_msgTypes[41]
+	mi := &file_callgate_v1_events_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2688,7 +3289,7 @@ func (x *Heartbeat) String() string {
 func (*Heartbeat) ProtoMessage() {}
 
 func (x *Heartbeat) ProtoReflect() protoreflect.Message {
-	mi := &file_callgate_v1_events_proto_msgTypes[41]
+	mi := &file_callgate_v1_events_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2701,7 +3302,7 @@ func (x *Heartbeat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
 func (*Heartbeat) Descriptor() ([]byte, []int) {
-	return file_callgate_v1_events_proto_rawDescGZIP(), []int{41}
+	return file_callgate_v1_events_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Heartbeat) GetLatestSequence() uint64 {
@@ -2722,7 +3323,7 @@ var File_callgate_v1_events_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x18callgate/v1/events.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x17callgate/v1/media.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x1b\n" +
+	"\x18callgate/v1/events.proto\x12\vcallgate.v1\x1a\x16callgate/v1/call.proto\x1a\x1ccallgate/v1/identifier.proto\x1a\x17callgate/v1/media.proto\x1a\x1bcallgate/v1/recording.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6!\n" +
 	"\tCallEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
@@ -2771,7 +3372,16 @@ const file_callgate_v1_events_proto_rawDesc = "" +
 	"\x12hold_audio_resumed\x183 \x01(\v2\x1d.callgate.v1.HoldAudioResumedH\x00R\x10holdAudioResumed\x12S\n" +
 	"\x14hold_audio_completed\x184 \x01(\v2\x1f.callgate.v1.HoldAudioCompletedH\x00R\x12holdAudioCompleted\x12e\n" +
 	"\x1amove_participant_succeeded\x185 \x01(\v2%.callgate.v1.MoveParticipantSucceededH\x00R\x18moveParticipantSucceeded\x12\\\n" +
-	"\x17move_participant_failed\x186 \x01(\v2\".callgate.v1.MoveParticipantFailedH\x00R\x15moveParticipantFailedB\a\n" +
+	"\x17move_participant_failed\x186 \x01(\v2\".callgate.v1.MoveParticipantFailedH\x00R\x15moveParticipantFailed\x12X\n" +
+	"\x15transcription_started\x187 \x01(\v2!.callgate.v1.TranscriptionStartedH\x00R\x14transcriptionStarted\x12X\n" +
+	"\x15transcription_updated\x188 \x01(\v2!.callgate.v1.TranscriptionUpdatedH\x00R\x14transcriptionUpdated\x12X\n" +
+	"\x15transcription_stopped\x189 \x01(\v2!.callgate.v1.TranscriptionStoppedH\x00R\x14transcriptionStopped\x12U\n" +
+	"\x14transcription_failed\x18: \x01(\v2 .callgate.v1.TranscriptionFailedH\x00R\x13transcriptionFailed\x12\\\n" +
+	"\x17media_streaming_started\x18; \x01(\v2\".callgate.v1.MediaStreamingStartedH\x00R\x15mediaStreamingStarted\x12\\\n" +
+	"\x17media_streaming_stopped\x18< \x01(\v2\".callgate.v1.MediaStreamingStoppedH\x00R\x15mediaStreamingStopped\x12Y\n" +
+	"\x16media_streaming_failed\x18= \x01(\v2!.callgate.v1.MediaStreamingFailedH\x00R\x14mediaStreamingFailed\x12\\\n" +
+	"\x17recording_state_changed\x18> \x01(\v2\".callgate.v1.RecordingStateChangedH\x00R\x15recordingStateChanged\x12Y\n" +
+	"\x16start_recording_failed\x18? \x01(\v2!.callgate.v1.StartRecordingFailedH\x00R\x14startRecordingFailedB\a\n" +
 	"\x05event\"\x0f\n" +
 	"\rCallConnected\"\x12\n" +
 	"\x10CallDisconnected\"\x12\n" +
@@ -2857,7 +3467,28 @@ const file_callgate_v1_events_proto_rawDesc = "" +
 	"\tfrom_call\x18\x02 \x01(\tR\bfromCall\"|\n" +
 	"\x15MoveParticipantFailed\x12F\n" +
 	"\vparticipant\x18\x01 \x01(\v2$.callgate.v1.CommunicationIdentifierR\vparticipant\x12\x1b\n" +
-	"\tfrom_call\x18\x02 \x01(\tR\bfromCall\"\xd7\x04\n" +
+	"\tfrom_call\x18\x02 \x01(\tR\bfromCall\"k\n" +
+	"\x14TranscriptionStarted\x12S\n" +
+	"\x14transcription_update\x18\x01 \x01(\v2 .callgate.v1.TranscriptionUpdateR\x13transcriptionUpdate\"k\n" +
+	"\x14TranscriptionUpdated\x12S\n" +
+	"\x14transcription_update\x18\x01 \x01(\v2 .callgate.v1.TranscriptionUpdateR\x13transcriptionUpdate\"k\n" +
+	"\x14TranscriptionStopped\x12S\n" +
+	"\x14transcription_update\x18\x01 \x01(\v2 .callgate.v1.TranscriptionUpdateR\x13transcriptionUpdate\"j\n" +
+	"\x13TranscriptionFailed\x12S\n" +
+	"\x14transcription_update\x18\x01 \x01(\v2 .callgate.v1.TranscriptionUpdateR\x13transcriptionUpdate\"p\n" +
+	"\x15MediaStreamingStarted\x12W\n" +
+	"\x16media_streaming_update\x18\x01 \x01(\v2!.callgate.v1.MediaStreamingUpdateR\x14mediaStreamingUpdate\"p\n" +
+	"\x15MediaStreamingStopped\x12W\n" +
+	"\x16media_streaming_update\x18\x01 \x01(\v2!.callgate.v1.MediaStreamingUpdateR\x14mediaStreamingUpdate\"o\n" +
+	"\x14MediaStreamingFailed\x12W\n" +
+	"\x16media_streaming_update\x18\x01 \x01(\v2!.callgate.v1.MediaStreamingUpdateR\x14mediaStreamingUpdate\"\xf4\x01\n" +
+	"\x15RecordingStateChanged\x12!\n" +
+	"\frecording_id\x18\x01 \x01(\tR\vrecordingId\x121\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1b.callgate.v1.RecordingStateR\x05state\x12B\n" +
+	"\x0fstart_date_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\rstartDateTime\x12A\n" +
+	"\x0erecording_kind\x18\x04 \x01(\x0e2\x1a.callgate.v1.RecordingKindR\rrecordingKind\"9\n" +
+	"\x14StartRecordingFailed\x12!\n" +
+	"\frecording_id\x18\x01 \x01(\tR\vrecordingId\"\xd7\x04\n" +
 	"\fIncomingCall\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12.\n" +
@@ -2888,7 +3519,7 @@ func file_callgate_v1_events_proto_rawDescGZIP() []byte {
 	return file_callgate_v1_events_proto_rawDescData
 }
 
-var file_callgate_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_callgate_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
 var file_callgate_v1_events_proto_goTypes = []any{
 	(*CallEvent)(nil),                             // 0: callgate.v1.CallEvent
 	(*CallConnected)(nil),                         // 1: callgate.v1.CallConnected
@@ -2930,21 +3561,34 @@ var file_callgate_v1_events_proto_goTypes = []any{
 	(*HoldAudioCompleted)(nil),                    // 37: callgate.v1.HoldAudioCompleted
 	(*MoveParticipantSucceeded)(nil),              // 38: callgate.v1.MoveParticipantSucceeded
 	(*MoveParticipantFailed)(nil),                 // 39: callgate.v1.MoveParticipantFailed
-	(*IncomingCall)(nil),                          // 40: callgate.v1.IncomingCall
-	(*Heartbeat)(nil),                             // 41: callgate.v1.Heartbeat
-	(*timestamppb.Timestamp)(nil),                 // 42: google.protobuf.Timestamp
-	(*ResultInformation)(nil),                     // 43: callgate.v1.ResultInformation
-	(*structpb.Struct)(nil),                       // 44: google.protobuf.Struct
-	(*CallParticipant)(nil),                       // 45: callgate.v1.CallParticipant
-	(*CommunicationIdentifier)(nil),               // 46: callgate.v1.CommunicationIdentifier
-	(RecognitionType)(0),                          // 47: callgate.v1.RecognitionType
-	(DtmfTone)(0),                                 // 48: callgate.v1.DtmfTone
-	(*CustomCallingContext)(nil),                  // 49: callgate.v1.CustomCallingContext
+	(*TranscriptionStarted)(nil),                  // 40: callgate.v1.TranscriptionStarted
+	(*TranscriptionUpdated)(nil),                  // 41: callgate.v1.TranscriptionUpdated
+	(*TranscriptionStopped)(nil),                  // 42: callgate.v1.TranscriptionStopped
+	(*TranscriptionFailed)(nil),                   // 43: callgate.v1.TranscriptionFailed
+	(*MediaStreamingStarted)(nil),                 // 44: callgate.v1.MediaStreamingStarted
+	(*MediaStreamingStopped)(nil),                 // 45: callgate.v1.MediaStreamingStopped
+	(*MediaStreamingFailed)(nil),                  // 46: callgate.v1.MediaStreamingFailed
+	(*RecordingStateChanged)(nil),                 // 47: callgate.v1.RecordingStateChanged
+	(*StartRecordingFailed)(nil),                  // 48: callgate.v1.StartRecordingFailed
+	(*IncomingCall)(nil),                          // 49: callgate.v1.IncomingCall
+	(*Heartbeat)(nil),                             // 50: callgate.v1.Heartbeat
+	(*timestamppb.Timestamp)(nil),                 // 51: google.protobuf.Timestamp
+	(*ResultInformation)(nil),                     // 52: callgate.v1.ResultInformation
+	(*structpb.Struct)(nil),                       // 53: google.protobuf.Struct
+	(*CallParticipant)(nil),                       // 54: callgate.v1.CallParticipant
+	(*CommunicationIdentifier)(nil),               // 55: callgate.v1.CommunicationIdentifier
+	(RecognitionType)(0),                          // 56: callgate.v1.RecognitionType
+	(DtmfTone)(0),                                 // 57: callgate.v1.DtmfTone
+	(*TranscriptionUpdate)(nil),                   // 58: callgate.v1.TranscriptionUpdate
+	(*MediaStreamingUpdate)(nil),                  // 59: callgate.v1.MediaStreamingUpdate
+	(RecordingState)(0),                           // 60: callgate.v1.RecordingState
+	(RecordingKind)(0),                            // 61: callgate.v1.RecordingKind
+	(*CustomCallingContext)(nil),                  // 62: callgate.v1.CustomCallingContext
 }
 var file_callgate_v1_events_proto_depIdxs = []int32{
-	42, // 0: callgate.v1.CallEvent.time:type_name -> google.protobuf.Timestamp
-	43, // 1: callgate.v1.CallEvent.result_information:type_name -> callgate.v1.ResultInformation
-	44, // 2: callgate.v1.CallEvent.data:type_name -> google.protobuf.Struct
+	51, // 0: callgate.v1.CallEvent.time:type_name -> google.protobuf.Timestamp
+	52, // 1: callgate.v1.CallEvent.result_information:type_name -> callgate.v1.ResultInformation
+	53, // 2: callgate.v1.CallEvent.data:type_name -> google.protobuf.Struct
 	1,  // 3: callgate.v1.CallEvent.call_connected:type_name -> callgate.v1.CallConnected
 	2,  // 4: callgate.v1.CallEvent.call_disconnected:type_name -> callgate.v1.CallDisconnected
 	3,  // 5: callgate.v1.CallEvent.create_call_failed:type_name -> callgate.v1.CreateCallFailed
@@ -2980,36 +3624,55 @@ var file_callgate_v1_events_proto_depIdxs = []int32{
 	37, // 35: callgate.v1.CallEvent.hold_audio_completed:type_name -> callgate.v1.HoldAudioCompleted
 	38, // 36: callgate.v1.CallEvent.move_participant_succeeded:type_name -> callgate.v1.MoveParticipantSucceeded
 	39, // 37: callgate.v1.CallEvent.move_participant_failed:type_name -> callgate.v1.MoveParticipantFailed
-	45, // 38: callgate.v1.ParticipantsUpdated.participants:type_name -> callgate.v1.CallParticipant
-	46, // 39: callgate.v1.AddParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
-	46, // 40: callgate.v1.AddParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
-	46, // 41: callgate.v1.RemoveParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
-	46, // 42: callgate.v1.RemoveParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
-	46, // 43: callgate.v1.CallTransferAccepted.transfer_target:type_name -> callgate.v1.CommunicationIdentifier
-	46, // 44: callgate.v1.CallTransferAccepted.transferee:type_name -> callgate.v1.CommunicationIdentifier
-	47, // 45: callgate.v1.RecognizeCompleted.recognition_type:type_name -> callgate.v1.RecognitionType
-	20, // 46: callgate.v1.RecognizeCompleted.dtmf_result:type_name -> callgate.v1.DtmfResult
-	21, // 47: callgate.v1.RecognizeCompleted.choice_result:type_name -> callgate.v1.ChoiceResult
-	22, // 48: callgate.v1.RecognizeCompleted.speech_result:type_name -> callgate.v1.SpeechResult
-	20, // 49: callgate.v1.RecognizeCompleted.collect_tones_result:type_name -> callgate.v1.DtmfResult
-	48, // 50: callgate.v1.DtmfResult.tones:type_name -> callgate.v1.DtmfTone
-	48, // 51: callgate.v1.ContinuousDtmfRecognitionToneReceived.tone:type_name -> callgate.v1.DtmfTone
-	26, // 52: callgate.v1.ContinuousDtmfRecognitionToneReceived.tone_info:type_name -> callgate.v1.ToneInfo
-	48, // 53: callgate.v1.ToneInfo.tone:type_name -> callgate.v1.DtmfTone
-	46, // 54: callgate.v1.MoveParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
-	46, // 55: callgate.v1.MoveParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
-	42, // 56: callgate.v1.IncomingCall.time:type_name -> google.protobuf.Timestamp
-	46, // 57: callgate.v1.IncomingCall.to:type_name -> callgate.v1.CommunicationIdentifier
-	46, // 58: callgate.v1.IncomingCall.from:type_name -> callgate.v1.CommunicationIdentifier
-	49, // 59: callgate.v1.IncomingCall.custom_context:type_name -> callgate.v1.CustomCallingContext
-	46, // 60: callgate.v1.IncomingCall.on_behalf_of_callee:type_name -> callgate.v1.CommunicationIdentifier
-	44, // 61: callgate.v1.IncomingCall.data:type_name -> google.protobuf.Struct
-	42, // 62: callgate.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
-	63, // [63:63] is the sub-list for method output_type
-	63, // [63:63] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	40, // 38: callgate.v1.CallEvent.transcription_started:type_name -> callgate.v1.TranscriptionStarted
+	41, // 39: callgate.v1.CallEvent.transcription_updated:type_name -> callgate.v1.TranscriptionUpdated
+	42, // 40: callgate.v1.CallEvent.transcription_stopped:type_name -> callgate.v1.TranscriptionStopped
+	43, // 41: callgate.v1.CallEvent.transcription_failed:type_name -> callgate.v1.TranscriptionFailed
+	44, // 42: callgate.v1.CallEvent.media_streaming_started:type_name -> callgate.v1.MediaStreamingStarted
+	45, // 43: callgate.v1.CallEvent.media_streaming_stopped:type_name -> callgate.v1.MediaStreamingStopped
+	46, // 44: callgate.v1.CallEvent.media_streaming_failed:type_name -> callgate.v1.MediaStreamingFailed
+	47, // 45: callgate.v1.CallEvent.recording_state_changed:type_name -> callgate.v1.RecordingStateChanged
+	48, // 46: callgate.v1.CallEvent.start_recording_failed:type_name -> callgate.v1.StartRecordingFailed
+	54, // 47: callgate.v1.ParticipantsUpdated.participants:type_name -> callgate.v1.CallParticipant
+	55, // 48: callgate.v1.AddParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
+	55, // 49: callgate.v1.AddParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
+	55, // 50: callgate.v1.RemoveParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
+	55, // 51: callgate.v1.RemoveParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
+	55, // 52: callgate.v1.CallTransferAccepted.transfer_target:type_name -> callgate.v1.CommunicationIdentifier
+	55, // 53: callgate.v1.CallTransferAccepted.transferee:type_name -> callgate.v1.CommunicationIdentifier
+	56, // 54: callgate.v1.RecognizeCompleted.recognition_type:type_name -> callgate.v1.RecognitionType
+	20, // 55: callgate.v1.RecognizeCompleted.dtmf_result:type_name -> callgate.v1.DtmfResult
+	21, // 56: callgate.v1.RecognizeCompleted.choice_result:type_name -> callgate.v1.ChoiceResult
+	22, // 57: callgate.v1.RecognizeCompleted.speech_result:type_name -> callgate.v1.SpeechResult
+	20, // 58: callgate.v1.RecognizeCompleted.collect_tones_result:type_name -> callgate.v1.DtmfResult
+	57, // 59: callgate.v1.DtmfResult.tones:type_name -> callgate.v1.DtmfTone
+	57, // 60: callgate.v1.ContinuousDtmfRecognitionToneReceived.tone:type_name -> callgate.v1.DtmfTone
+	26, // 61: callgate.v1.ContinuousDtmfRecognitionToneReceived.tone_info:type_name -> callgate.v1.ToneInfo
+	57, // 62: callgate.v1.ToneInfo.tone:type_name -> callgate.v1.DtmfTone
+	55, // 63: callgate.v1.MoveParticipantSucceeded.participant:type_name -> callgate.v1.CommunicationIdentifier
+	55, // 64: callgate.v1.MoveParticipantFailed.participant:type_name -> callgate.v1.CommunicationIdentifier
+	58, // 65: callgate.v1.TranscriptionStarted.transcription_update:type_name -> callgate.v1.TranscriptionUpdate
+	58, // 66: callgate.v1.TranscriptionUpdated.transcription_update:type_name -> callgate.v1.TranscriptionUpdate
+	58, // 67: callgate.v1.TranscriptionStopped.transcription_update:type_name -> callgate.v1.TranscriptionUpdate
+	58, // 68: callgate.v1.TranscriptionFailed.transcription_update:type_name -> callgate.v1.TranscriptionUpdate
+	59, // 69: callgate.v1.MediaStreamingStarted.media_streaming_update:type_name -> callgate.v1.MediaStreamingUpdate
+	59, // 70: callgate.v1.MediaStreamingStopped.media_streaming_update:type_name -> callgate.v1.MediaStreamingUpdate
+	59, // 71: callgate.v1.MediaStreamingFailed.media_streaming_update:type_name -> callgate.v1.MediaStreamingUpdate
+	60, // 72: callgate.v1.RecordingStateChanged.state:type_name -> callgate.v1.RecordingState
+	51, // 73: callgate.v1.RecordingStateChanged.start_date_time:type_name -> google.protobuf.Timestamp
+	61, // 74: callgate.v1.RecordingStateChanged.recording_kind:type_name -> callgate.v1.RecordingKind
+	51, // 75: callgate.v1.IncomingCall.time:type_name -> google.protobuf.Timestamp
+	55, // 76: callgate.v1.IncomingCall.to:type_name -> callgate.v1.CommunicationIdentifier
+	55, // 77: callgate.v1.IncomingCall.from:type_name -> callgate.v1.CommunicationIdentifier
+	62, // 78: callgate.v1.IncomingCall.custom_context:type_name -> callgate.v1.CustomCallingContext
+	55, // 79: callgate.v1.IncomingCall.on_behalf_of_callee:type_name -> callgate.v1.CommunicationIdentifier
+	53, // 80: callgate.v1.IncomingCall.data:type_name -> google.protobuf.Struct
+	51, // 81: callgate.v1.Heartbeat.time:type_name -> google.protobuf.Timestamp
+	82, // [82:82] is the sub-list for method output_type
+	82, // [82:82] is the sub-list for method input_type
+	82, // [82:82] is the sub-list for extension type_name
+	82, // [82:82] is the sub-list for extension extendee
+	0,  // [0:82] is the sub-list for field type_name
 }
 
 func init() { file_callgate_v1_events_proto_init() }
@@ -3020,6 +3683,7 @@ func file_callgate_v1_events_proto_init() {
 	file_callgate_v1_call_proto_init()
 	file_callgate_v1_identifier_proto_init()
 	file_callgate_v1_media_proto_init()
+	file_callgate_v1_recording_proto_init()
 	file_callgate_v1_events_proto_msgTypes[0].OneofWrappers = []any{
 		(*CallEvent_CallConnected)(nil),
 		(*CallEvent_CallDisconnected)(nil),
@@ -3056,6 +3720,15 @@ func file_callgate_v1_events_proto_init() {
 		(*CallEvent_HoldAudioCompleted)(nil),
 		(*CallEvent_MoveParticipantSucceeded)(nil),
 		(*CallEvent_MoveParticipantFailed)(nil),
+		(*CallEvent_TranscriptionStarted)(nil),
+		(*CallEvent_TranscriptionUpdated)(nil),
+		(*CallEvent_TranscriptionStopped)(nil),
+		(*CallEvent_TranscriptionFailed)(nil),
+		(*CallEvent_MediaStreamingStarted)(nil),
+		(*CallEvent_MediaStreamingStopped)(nil),
+		(*CallEvent_MediaStreamingFailed)(nil),
+		(*CallEvent_RecordingStateChanged)(nil),
+		(*CallEvent_StartRecordingFailed)(nil),
 	}
 	file_callgate_v1_events_proto_msgTypes[17].OneofWrappers = []any{}
 	file_callgate_v1_events_proto_msgTypes[23].OneofWrappers = []any{}
@@ -3065,7 +3738,7 @@ func file_callgate_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_callgate_v1_events_proto_rawDesc), len(file_callgate_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   42,
+			NumMessages:   51,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

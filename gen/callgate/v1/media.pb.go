@@ -568,6 +568,346 @@ func (TranscriptionResultType) EnumDescriptor() ([]byte, []int) {
 	return file_callgate_v1_media_proto_rawDescGZIP(), []int{8}
 }
 
+// The state of a call's transcription. ACS JSON: TranscriptionStatus.
+type TranscriptionStatus int32
+
+const (
+	// ACS did not say, or said something newer than this API.
+	TranscriptionStatus_TRANSCRIPTION_STATUS_UNSPECIFIED TranscriptionStatus = 0
+	// ACS: transcriptionStarted.
+	TranscriptionStatus_TRANSCRIPTION_STATUS_TRANSCRIPTION_STARTED TranscriptionStatus = 1
+	// ACS: transcriptionFailed.
+	TranscriptionStatus_TRANSCRIPTION_STATUS_TRANSCRIPTION_FAILED TranscriptionStatus = 2
+	// ACS: transcriptionResumed.
+	TranscriptionStatus_TRANSCRIPTION_STATUS_TRANSCRIPTION_RESUMED TranscriptionStatus = 3
+	// ACS: transcriptionUpdated.
+	TranscriptionStatus_TRANSCRIPTION_STATUS_TRANSCRIPTION_UPDATED TranscriptionStatus = 4
+	// ACS: transcriptionStopped.
+	TranscriptionStatus_TRANSCRIPTION_STATUS_TRANSCRIPTION_STOPPED TranscriptionStatus = 5
+	// ACS: unspecifiedError.
+	TranscriptionStatus_TRANSCRIPTION_STATUS_UNSPECIFIED_ERROR TranscriptionStatus = 6
+)
+
+// Enum value maps for TranscriptionStatus.
+var (
+	TranscriptionStatus_name = map[int32]string{
+		0: "TRANSCRIPTION_STATUS_UNSPECIFIED",
+		1: "TRANSCRIPTION_STATUS_TRANSCRIPTION_STARTED",
+		2: "TRANSCRIPTION_STATUS_TRANSCRIPTION_FAILED",
+		3: "TRANSCRIPTION_STATUS_TRANSCRIPTION_RESUMED",
+		4: "TRANSCRIPTION_STATUS_TRANSCRIPTION_UPDATED",
+		5: "TRANSCRIPTION_STATUS_TRANSCRIPTION_STOPPED",
+		6: "TRANSCRIPTION_STATUS_UNSPECIFIED_ERROR",
+	}
+	TranscriptionStatus_value = map[string]int32{
+		"TRANSCRIPTION_STATUS_UNSPECIFIED":           0,
+		"TRANSCRIPTION_STATUS_TRANSCRIPTION_STARTED": 1,
+		"TRANSCRIPTION_STATUS_TRANSCRIPTION_FAILED":  2,
+		"TRANSCRIPTION_STATUS_TRANSCRIPTION_RESUMED": 3,
+		"TRANSCRIPTION_STATUS_TRANSCRIPTION_UPDATED": 4,
+		"TRANSCRIPTION_STATUS_TRANSCRIPTION_STOPPED": 5,
+		"TRANSCRIPTION_STATUS_UNSPECIFIED_ERROR":     6,
+	}
+)
+
+func (x TranscriptionStatus) Enum() *TranscriptionStatus {
+	p := new(TranscriptionStatus)
+	*p = x
+	return p
+}
+
+func (x TranscriptionStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TranscriptionStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_callgate_v1_media_proto_enumTypes[9].Descriptor()
+}
+
+func (TranscriptionStatus) Type() protoreflect.EnumType {
+	return &file_callgate_v1_media_proto_enumTypes[9]
+}
+
+func (x TranscriptionStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TranscriptionStatus.Descriptor instead.
+func (TranscriptionStatus) EnumDescriptor() ([]byte, []int) {
+	return file_callgate_v1_media_proto_rawDescGZIP(), []int{9}
+}
+
+// Why a call's transcription is in its state. ACS JSON: TranscriptionStatusDetails.
+type TranscriptionStatusDetails int32
+
+const (
+	// ACS did not say, or said something newer than this API.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED TranscriptionStatusDetails = 0
+	// ACS: subscriptionStarted.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STARTED TranscriptionStatusDetails = 1
+	// ACS: streamConnectionReestablished.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED TranscriptionStatusDetails = 2
+	// The WebSocket could not be opened. ACS: streamConnectionUnsuccessful.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL TranscriptionStatusDetails = 3
+	// The call was set up without a transport URL. ACS: streamUrlMissing.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_STREAM_URL_MISSING TranscriptionStatusDetails = 4
+	// ACS: serviceShutdown.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_SERVICE_SHUTDOWN TranscriptionStatusDetails = 5
+	// ACS: streamConnectionInterrupted.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED TranscriptionStatusDetails = 6
+	// ACS: speechServicesConnectionError.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR TranscriptionStatusDetails = 7
+	// ACS: subscriptionStopped.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STOPPED TranscriptionStatusDetails = 8
+	// ACS: unspecifiedError.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED_ERROR TranscriptionStatusDetails = 9
+	// ACS: authenticationFailure.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_AUTHENTICATION_FAILURE TranscriptionStatusDetails = 10
+	// ACS: badRequest.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_BAD_REQUEST TranscriptionStatusDetails = 11
+	// ACS: tooManyRequests.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_TOO_MANY_REQUESTS TranscriptionStatusDetails = 12
+	// ACS: forbidden.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_FORBIDDEN TranscriptionStatusDetails = 13
+	// ACS: serviceTimeout.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_SERVICE_TIMEOUT TranscriptionStatusDetails = 14
+	// UpdateTranscription changed the locale. ACS: transcriptionLocaleUpdated.
+	TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_TRANSCRIPTION_LOCALE_UPDATED TranscriptionStatusDetails = 15
+)
+
+// Enum value maps for TranscriptionStatusDetails.
+var (
+	TranscriptionStatusDetails_name = map[int32]string{
+		0:  "TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED",
+		1:  "TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STARTED",
+		2:  "TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED",
+		3:  "TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL",
+		4:  "TRANSCRIPTION_STATUS_DETAILS_STREAM_URL_MISSING",
+		5:  "TRANSCRIPTION_STATUS_DETAILS_SERVICE_SHUTDOWN",
+		6:  "TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED",
+		7:  "TRANSCRIPTION_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR",
+		8:  "TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STOPPED",
+		9:  "TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED_ERROR",
+		10: "TRANSCRIPTION_STATUS_DETAILS_AUTHENTICATION_FAILURE",
+		11: "TRANSCRIPTION_STATUS_DETAILS_BAD_REQUEST",
+		12: "TRANSCRIPTION_STATUS_DETAILS_TOO_MANY_REQUESTS",
+		13: "TRANSCRIPTION_STATUS_DETAILS_FORBIDDEN",
+		14: "TRANSCRIPTION_STATUS_DETAILS_SERVICE_TIMEOUT",
+		15: "TRANSCRIPTION_STATUS_DETAILS_TRANSCRIPTION_LOCALE_UPDATED",
+	}
+	TranscriptionStatusDetails_value = map[string]int32{
+		"TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED":                      0,
+		"TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STARTED":             1,
+		"TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED":  2,
+		"TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL":   3,
+		"TRANSCRIPTION_STATUS_DETAILS_STREAM_URL_MISSING":               4,
+		"TRANSCRIPTION_STATUS_DETAILS_SERVICE_SHUTDOWN":                 5,
+		"TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED":    6,
+		"TRANSCRIPTION_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR": 7,
+		"TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STOPPED":             8,
+		"TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED_ERROR":                9,
+		"TRANSCRIPTION_STATUS_DETAILS_AUTHENTICATION_FAILURE":           10,
+		"TRANSCRIPTION_STATUS_DETAILS_BAD_REQUEST":                      11,
+		"TRANSCRIPTION_STATUS_DETAILS_TOO_MANY_REQUESTS":                12,
+		"TRANSCRIPTION_STATUS_DETAILS_FORBIDDEN":                        13,
+		"TRANSCRIPTION_STATUS_DETAILS_SERVICE_TIMEOUT":                  14,
+		"TRANSCRIPTION_STATUS_DETAILS_TRANSCRIPTION_LOCALE_UPDATED":     15,
+	}
+)
+
+func (x TranscriptionStatusDetails) Enum() *TranscriptionStatusDetails {
+	p := new(TranscriptionStatusDetails)
+	*p = x
+	return p
+}
+
+func (x TranscriptionStatusDetails) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TranscriptionStatusDetails) Descriptor() protoreflect.EnumDescriptor {
+	return file_callgate_v1_media_proto_enumTypes[10].Descriptor()
+}
+
+func (TranscriptionStatusDetails) Type() protoreflect.EnumType {
+	return &file_callgate_v1_media_proto_enumTypes[10]
+}
+
+func (x TranscriptionStatusDetails) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TranscriptionStatusDetails.Descriptor instead.
+func (TranscriptionStatusDetails) EnumDescriptor() ([]byte, []int) {
+	return file_callgate_v1_media_proto_rawDescGZIP(), []int{10}
+}
+
+// The state of a call's media streaming. ACS JSON: MediaStreamingStatus.
+type MediaStreamingStatus int32
+
+const (
+	// ACS did not say, or said something newer than this API.
+	MediaStreamingStatus_MEDIA_STREAMING_STATUS_UNSPECIFIED MediaStreamingStatus = 0
+	// ACS: mediaStreamingStarted.
+	MediaStreamingStatus_MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STARTED MediaStreamingStatus = 1
+	// ACS: mediaStreamingFailed.
+	MediaStreamingStatus_MEDIA_STREAMING_STATUS_MEDIA_STREAMING_FAILED MediaStreamingStatus = 2
+	// ACS: mediaStreamingStopped.
+	MediaStreamingStatus_MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STOPPED MediaStreamingStatus = 3
+	// ACS: unspecifiedError.
+	MediaStreamingStatus_MEDIA_STREAMING_STATUS_UNSPECIFIED_ERROR MediaStreamingStatus = 4
+)
+
+// Enum value maps for MediaStreamingStatus.
+var (
+	MediaStreamingStatus_name = map[int32]string{
+		0: "MEDIA_STREAMING_STATUS_UNSPECIFIED",
+		1: "MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STARTED",
+		2: "MEDIA_STREAMING_STATUS_MEDIA_STREAMING_FAILED",
+		3: "MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STOPPED",
+		4: "MEDIA_STREAMING_STATUS_UNSPECIFIED_ERROR",
+	}
+	MediaStreamingStatus_value = map[string]int32{
+		"MEDIA_STREAMING_STATUS_UNSPECIFIED":             0,
+		"MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STARTED": 1,
+		"MEDIA_STREAMING_STATUS_MEDIA_STREAMING_FAILED":  2,
+		"MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STOPPED": 3,
+		"MEDIA_STREAMING_STATUS_UNSPECIFIED_ERROR":       4,
+	}
+)
+
+func (x MediaStreamingStatus) Enum() *MediaStreamingStatus {
+	p := new(MediaStreamingStatus)
+	*p = x
+	return p
+}
+
+func (x MediaStreamingStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MediaStreamingStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_callgate_v1_media_proto_enumTypes[11].Descriptor()
+}
+
+func (MediaStreamingStatus) Type() protoreflect.EnumType {
+	return &file_callgate_v1_media_proto_enumTypes[11]
+}
+
+func (x MediaStreamingStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MediaStreamingStatus.Descriptor instead.
+func (MediaStreamingStatus) EnumDescriptor() ([]byte, []int) {
+	return file_callgate_v1_media_proto_rawDescGZIP(), []int{11}
+}
+
+// Why a call's media streaming is in its state. ACS JSON: MediaStreamingStatusDetails.
+type MediaStreamingStatusDetails int32
+
+const (
+	// ACS did not say, or said something newer than this API.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED MediaStreamingStatusDetails = 0
+	// ACS: subscriptionStarted.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STARTED MediaStreamingStatusDetails = 1
+	// ACS: streamConnectionReestablished.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED MediaStreamingStatusDetails = 2
+	// ACS: streamConnectionUnsuccessful.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL MediaStreamingStatusDetails = 3
+	// The call was set up without a transport URL. ACS: streamUrlMissing.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_STREAM_URL_MISSING MediaStreamingStatusDetails = 4
+	// ACS: serviceShutdown.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_SERVICE_SHUTDOWN MediaStreamingStatusDetails = 5
+	// ACS: streamConnectionInterrupted.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED MediaStreamingStatusDetails = 6
+	// ACS: speechServicesConnectionError.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR MediaStreamingStatusDetails = 7
+	// ACS: subscriptionStopped.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STOPPED MediaStreamingStatusDetails = 8
+	// ACS: unspecifiedError.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED_ERROR MediaStreamingStatusDetails = 9
+	// ACS: authenticationFailure.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_AUTHENTICATION_FAILURE MediaStreamingStatusDetails = 10
+	// ACS: badRequest.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_BAD_REQUEST MediaStreamingStatusDetails = 11
+	// ACS: tooManyRequests.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_TOO_MANY_REQUESTS MediaStreamingStatusDetails = 12
+	// ACS: forbidden.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_FORBIDDEN MediaStreamingStatusDetails = 13
+	// ACS: serviceTimeout.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_SERVICE_TIMEOUT MediaStreamingStatusDetails = 14
+	// The WebSocket could not be opened at the start. ACS: initialWebSocketConnectionFailed.
+	MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_INITIAL_WEB_SOCKET_CONNECTION_FAILED MediaStreamingStatusDetails = 15
+)
+
+// Enum value maps for MediaStreamingStatusDetails.
+var (
+	MediaStreamingStatusDetails_name = map[int32]string{
+		0:  "MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED",
+		1:  "MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STARTED",
+		2:  "MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED",
+		3:  "MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL",
+		4:  "MEDIA_STREAMING_STATUS_DETAILS_STREAM_URL_MISSING",
+		5:  "MEDIA_STREAMING_STATUS_DETAILS_SERVICE_SHUTDOWN",
+		6:  "MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED",
+		7:  "MEDIA_STREAMING_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR",
+		8:  "MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STOPPED",
+		9:  "MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED_ERROR",
+		10: "MEDIA_STREAMING_STATUS_DETAILS_AUTHENTICATION_FAILURE",
+		11: "MEDIA_STREAMING_STATUS_DETAILS_BAD_REQUEST",
+		12: "MEDIA_STREAMING_STATUS_DETAILS_TOO_MANY_REQUESTS",
+		13: "MEDIA_STREAMING_STATUS_DETAILS_FORBIDDEN",
+		14: "MEDIA_STREAMING_STATUS_DETAILS_SERVICE_TIMEOUT",
+		15: "MEDIA_STREAMING_STATUS_DETAILS_INITIAL_WEB_SOCKET_CONNECTION_FAILED",
+	}
+	MediaStreamingStatusDetails_value = map[string]int32{
+		"MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED":                          0,
+		"MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STARTED":                 1,
+		"MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED":      2,
+		"MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL":       3,
+		"MEDIA_STREAMING_STATUS_DETAILS_STREAM_URL_MISSING":                   4,
+		"MEDIA_STREAMING_STATUS_DETAILS_SERVICE_SHUTDOWN":                     5,
+		"MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED":        6,
+		"MEDIA_STREAMING_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR":     7,
+		"MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STOPPED":                 8,
+		"MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED_ERROR":                    9,
+		"MEDIA_STREAMING_STATUS_DETAILS_AUTHENTICATION_FAILURE":               10,
+		"MEDIA_STREAMING_STATUS_DETAILS_BAD_REQUEST":                          11,
+		"MEDIA_STREAMING_STATUS_DETAILS_TOO_MANY_REQUESTS":                    12,
+		"MEDIA_STREAMING_STATUS_DETAILS_FORBIDDEN":                            13,
+		"MEDIA_STREAMING_STATUS_DETAILS_SERVICE_TIMEOUT":                      14,
+		"MEDIA_STREAMING_STATUS_DETAILS_INITIAL_WEB_SOCKET_CONNECTION_FAILED": 15,
+	}
+)
+
+func (x MediaStreamingStatusDetails) Enum() *MediaStreamingStatusDetails {
+	p := new(MediaStreamingStatusDetails)
+	*p = x
+	return p
+}
+
+func (x MediaStreamingStatusDetails) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MediaStreamingStatusDetails) Descriptor() protoreflect.EnumDescriptor {
+	return file_callgate_v1_media_proto_enumTypes[12].Descriptor()
+}
+
+func (MediaStreamingStatusDetails) Type() protoreflect.EnumType {
+	return &file_callgate_v1_media_proto_enumTypes[12]
+}
+
+func (x MediaStreamingStatusDetails) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MediaStreamingStatusDetails.Descriptor instead.
+func (MediaStreamingStatusDetails) EnumDescriptor() ([]byte, []int) {
+	return file_callgate_v1_media_proto_rawDescGZIP(), []int{12}
+}
+
 // Audio to play: a file, text to speak, or SSML. Text and SSML are spoken by the Azure AI
 // services (Cognitive Services) resource the call was set up with (call_intelligence_options of
 // CreateCall, AnswerCall or ConnectCall); ACS refuses them on a call set up without one.
@@ -1313,6 +1653,125 @@ func (x *TranscriptionSubscription) GetLocale() string {
 	return ""
 }
 
+// What a transcription event reports. ACS JSON: TranscriptionUpdate.
+type TranscriptionUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The transcription's state. ACS JSON: transcriptionStatus.
+	TranscriptionStatus TranscriptionStatus `protobuf:"varint,1,opt,name=transcription_status,json=transcriptionStatus,proto3,enum=callgate.v1.TranscriptionStatus" json:"transcription_status,omitempty"`
+	// Why it is in that state. ACS JSON: transcriptionStatusDetails.
+	TranscriptionStatusDetails TranscriptionStatusDetails `protobuf:"varint,2,opt,name=transcription_status_details,json=transcriptionStatusDetails,proto3,enum=callgate.v1.TranscriptionStatusDetails" json:"transcription_status_details,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
+}
+
+func (x *TranscriptionUpdate) Reset() {
+	*x = TranscriptionUpdate{}
+	mi := &file_callgate_v1_media_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TranscriptionUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TranscriptionUpdate) ProtoMessage() {}
+
+func (x *TranscriptionUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TranscriptionUpdate.ProtoReflect.Descriptor instead.
+func (*TranscriptionUpdate) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *TranscriptionUpdate) GetTranscriptionStatus() TranscriptionStatus {
+	if x != nil {
+		return x.TranscriptionStatus
+	}
+	return TranscriptionStatus_TRANSCRIPTION_STATUS_UNSPECIFIED
+}
+
+func (x *TranscriptionUpdate) GetTranscriptionStatusDetails() TranscriptionStatusDetails {
+	if x != nil {
+		return x.TranscriptionStatusDetails
+	}
+	return TranscriptionStatusDetails_TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED
+}
+
+// What a media streaming event reports. ACS JSON: MediaStreamingUpdate.
+type MediaStreamingUpdate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What is streamed, as ACS spells it (`Audio`). ACS JSON: contentType.
+	ContentType string `protobuf:"bytes,1,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// The streaming's state. ACS JSON: mediaStreamingStatus.
+	MediaStreamingStatus MediaStreamingStatus `protobuf:"varint,2,opt,name=media_streaming_status,json=mediaStreamingStatus,proto3,enum=callgate.v1.MediaStreamingStatus" json:"media_streaming_status,omitempty"`
+	// Why it is in that state. ACS JSON: mediaStreamingStatusDetails.
+	MediaStreamingStatusDetails MediaStreamingStatusDetails `protobuf:"varint,3,opt,name=media_streaming_status_details,json=mediaStreamingStatusDetails,proto3,enum=callgate.v1.MediaStreamingStatusDetails" json:"media_streaming_status_details,omitempty"`
+	unknownFields               protoimpl.UnknownFields
+	sizeCache                   protoimpl.SizeCache
+}
+
+func (x *MediaStreamingUpdate) Reset() {
+	*x = MediaStreamingUpdate{}
+	mi := &file_callgate_v1_media_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MediaStreamingUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MediaStreamingUpdate) ProtoMessage() {}
+
+func (x *MediaStreamingUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MediaStreamingUpdate.ProtoReflect.Descriptor instead.
+func (*MediaStreamingUpdate) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MediaStreamingUpdate) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *MediaStreamingUpdate) GetMediaStreamingStatus() MediaStreamingStatus {
+	if x != nil {
+		return x.MediaStreamingStatus
+	}
+	return MediaStreamingStatus_MEDIA_STREAMING_STATUS_UNSPECIFIED
+}
+
+func (x *MediaStreamingUpdate) GetMediaStreamingStatusDetails() MediaStreamingStatusDetails {
+	if x != nil {
+		return x.MediaStreamingStatusDetails
+	}
+	return MediaStreamingStatusDetails_MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED
+}
+
 var File_callgate_v1_media_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_media_proto_rawDesc = "" +
@@ -1378,7 +1837,14 @@ const file_callgate_v1_media_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x124\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1e.callgate.v1.SubscriptionStateR\x05state\x12\\\n" +
 	"\x17subscribed_result_types\x18\x03 \x03(\x0e2$.callgate.v1.TranscriptionResultTypeR\x15subscribedResultTypes\x12\x16\n" +
-	"\x06locale\x18\x04 \x01(\tR\x06locale*S\n" +
+	"\x06locale\x18\x04 \x01(\tR\x06locale\"\xd5\x01\n" +
+	"\x13TranscriptionUpdate\x12S\n" +
+	"\x14transcription_status\x18\x01 \x01(\x0e2 .callgate.v1.TranscriptionStatusR\x13transcriptionStatus\x12i\n" +
+	"\x1ctranscription_status_details\x18\x02 \x01(\x0e2'.callgate.v1.TranscriptionStatusDetailsR\x1atranscriptionStatusDetails\"\x81\x02\n" +
+	"\x14MediaStreamingUpdate\x12!\n" +
+	"\fcontent_type\x18\x01 \x01(\tR\vcontentType\x12W\n" +
+	"\x16media_streaming_status\x18\x02 \x01(\x0e2!.callgate.v1.MediaStreamingStatusR\x14mediaStreamingStatus\x12m\n" +
+	"\x1emedia_streaming_status_details\x18\x03 \x01(\x0e2(.callgate.v1.MediaStreamingStatusDetailsR\x1bmediaStreamingStatusDetails*S\n" +
 	"\tVoiceKind\x12\x1a\n" +
 	"\x16VOICE_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fVOICE_KIND_MALE\x10\x01\x12\x15\n" +
@@ -1432,7 +1898,57 @@ const file_callgate_v1_media_proto_rawDesc = "" +
 	"\x17TranscriptionResultType\x12)\n" +
 	"%TRANSCRIPTION_RESULT_TYPE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fTRANSCRIPTION_RESULT_TYPE_FINAL\x10\x01\x12*\n" +
-	"&TRANSCRIPTION_RESULT_TYPE_INTERMEDIATE\x10\x02B9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
+	"&TRANSCRIPTION_RESULT_TYPE_INTERMEDIATE\x10\x02*\xd6\x02\n" +
+	"\x13TranscriptionStatus\x12$\n" +
+	" TRANSCRIPTION_STATUS_UNSPECIFIED\x10\x00\x12.\n" +
+	"*TRANSCRIPTION_STATUS_TRANSCRIPTION_STARTED\x10\x01\x12-\n" +
+	")TRANSCRIPTION_STATUS_TRANSCRIPTION_FAILED\x10\x02\x12.\n" +
+	"*TRANSCRIPTION_STATUS_TRANSCRIPTION_RESUMED\x10\x03\x12.\n" +
+	"*TRANSCRIPTION_STATUS_TRANSCRIPTION_UPDATED\x10\x04\x12.\n" +
+	"*TRANSCRIPTION_STATUS_TRANSCRIPTION_STOPPED\x10\x05\x12*\n" +
+	"&TRANSCRIPTION_STATUS_UNSPECIFIED_ERROR\x10\x06*\x92\a\n" +
+	"\x1aTranscriptionStatusDetails\x12,\n" +
+	"(TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED\x10\x00\x125\n" +
+	"1TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STARTED\x10\x01\x12@\n" +
+	"<TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED\x10\x02\x12?\n" +
+	";TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL\x10\x03\x123\n" +
+	"/TRANSCRIPTION_STATUS_DETAILS_STREAM_URL_MISSING\x10\x04\x121\n" +
+	"-TRANSCRIPTION_STATUS_DETAILS_SERVICE_SHUTDOWN\x10\x05\x12>\n" +
+	":TRANSCRIPTION_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED\x10\x06\x12A\n" +
+	"=TRANSCRIPTION_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR\x10\a\x125\n" +
+	"1TRANSCRIPTION_STATUS_DETAILS_SUBSCRIPTION_STOPPED\x10\b\x122\n" +
+	".TRANSCRIPTION_STATUS_DETAILS_UNSPECIFIED_ERROR\x10\t\x127\n" +
+	"3TRANSCRIPTION_STATUS_DETAILS_AUTHENTICATION_FAILURE\x10\n" +
+	"\x12,\n" +
+	"(TRANSCRIPTION_STATUS_DETAILS_BAD_REQUEST\x10\v\x122\n" +
+	".TRANSCRIPTION_STATUS_DETAILS_TOO_MANY_REQUESTS\x10\f\x12*\n" +
+	"&TRANSCRIPTION_STATUS_DETAILS_FORBIDDEN\x10\r\x120\n" +
+	",TRANSCRIPTION_STATUS_DETAILS_SERVICE_TIMEOUT\x10\x0e\x12=\n" +
+	"9TRANSCRIPTION_STATUS_DETAILS_TRANSCRIPTION_LOCALE_UPDATED\x10\x0f*\x87\x02\n" +
+	"\x14MediaStreamingStatus\x12&\n" +
+	"\"MEDIA_STREAMING_STATUS_UNSPECIFIED\x10\x00\x122\n" +
+	".MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STARTED\x10\x01\x121\n" +
+	"-MEDIA_STREAMING_STATUS_MEDIA_STREAMING_FAILED\x10\x02\x122\n" +
+	".MEDIA_STREAMING_STATUS_MEDIA_STREAMING_STOPPED\x10\x03\x12,\n" +
+	"(MEDIA_STREAMING_STATUS_UNSPECIFIED_ERROR\x10\x04*\xbb\a\n" +
+	"\x1bMediaStreamingStatusDetails\x12.\n" +
+	"*MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED\x10\x00\x127\n" +
+	"3MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STARTED\x10\x01\x12B\n" +
+	">MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_REESTABLISHED\x10\x02\x12A\n" +
+	"=MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_UNSUCCESSFUL\x10\x03\x125\n" +
+	"1MEDIA_STREAMING_STATUS_DETAILS_STREAM_URL_MISSING\x10\x04\x123\n" +
+	"/MEDIA_STREAMING_STATUS_DETAILS_SERVICE_SHUTDOWN\x10\x05\x12@\n" +
+	"<MEDIA_STREAMING_STATUS_DETAILS_STREAM_CONNECTION_INTERRUPTED\x10\x06\x12C\n" +
+	"?MEDIA_STREAMING_STATUS_DETAILS_SPEECH_SERVICES_CONNECTION_ERROR\x10\a\x127\n" +
+	"3MEDIA_STREAMING_STATUS_DETAILS_SUBSCRIPTION_STOPPED\x10\b\x124\n" +
+	"0MEDIA_STREAMING_STATUS_DETAILS_UNSPECIFIED_ERROR\x10\t\x129\n" +
+	"5MEDIA_STREAMING_STATUS_DETAILS_AUTHENTICATION_FAILURE\x10\n" +
+	"\x12.\n" +
+	"*MEDIA_STREAMING_STATUS_DETAILS_BAD_REQUEST\x10\v\x124\n" +
+	"0MEDIA_STREAMING_STATUS_DETAILS_TOO_MANY_REQUESTS\x10\f\x12,\n" +
+	"(MEDIA_STREAMING_STATUS_DETAILS_FORBIDDEN\x10\r\x122\n" +
+	".MEDIA_STREAMING_STATUS_DETAILS_SERVICE_TIMEOUT\x10\x0e\x12G\n" +
+	"CMEDIA_STREAMING_STATUS_DETAILS_INITIAL_WEB_SOCKET_CONNECTION_FAILED\x10\x0fB9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
 
 var (
 	file_callgate_v1_media_proto_rawDescOnce sync.Once
@@ -1446,8 +1962,8 @@ func file_callgate_v1_media_proto_rawDescGZIP() []byte {
 	return file_callgate_v1_media_proto_rawDescData
 }
 
-var file_callgate_v1_media_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_callgate_v1_media_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_callgate_v1_media_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
+var file_callgate_v1_media_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_callgate_v1_media_proto_goTypes = []any{
 	(VoiceKind)(0),                     // 0: callgate.v1.VoiceKind
 	(DtmfTone)(0),                      // 1: callgate.v1.DtmfTone
@@ -1458,21 +1974,27 @@ var file_callgate_v1_media_proto_goTypes = []any{
 	(AudioFormat)(0),                   // 6: callgate.v1.AudioFormat
 	(SubscriptionState)(0),             // 7: callgate.v1.SubscriptionState
 	(TranscriptionResultType)(0),       // 8: callgate.v1.TranscriptionResultType
-	(*PlaySource)(nil),                 // 9: callgate.v1.PlaySource
-	(*FileSource)(nil),                 // 10: callgate.v1.FileSource
-	(*TextSource)(nil),                 // 11: callgate.v1.TextSource
-	(*SsmlSource)(nil),                 // 12: callgate.v1.SsmlSource
-	(*RecognitionChoice)(nil),          // 13: callgate.v1.RecognitionChoice
-	(*CallIntelligenceOptions)(nil),    // 14: callgate.v1.CallIntelligenceOptions
-	(*MediaStreamingOptions)(nil),      // 15: callgate.v1.MediaStreamingOptions
-	(*TranscriptionOptions)(nil),       // 16: callgate.v1.TranscriptionOptions
-	(*MediaStreamingSubscription)(nil), // 17: callgate.v1.MediaStreamingSubscription
-	(*TranscriptionSubscription)(nil),  // 18: callgate.v1.TranscriptionSubscription
+	(TranscriptionStatus)(0),           // 9: callgate.v1.TranscriptionStatus
+	(TranscriptionStatusDetails)(0),    // 10: callgate.v1.TranscriptionStatusDetails
+	(MediaStreamingStatus)(0),          // 11: callgate.v1.MediaStreamingStatus
+	(MediaStreamingStatusDetails)(0),   // 12: callgate.v1.MediaStreamingStatusDetails
+	(*PlaySource)(nil),                 // 13: callgate.v1.PlaySource
+	(*FileSource)(nil),                 // 14: callgate.v1.FileSource
+	(*TextSource)(nil),                 // 15: callgate.v1.TextSource
+	(*SsmlSource)(nil),                 // 16: callgate.v1.SsmlSource
+	(*RecognitionChoice)(nil),          // 17: callgate.v1.RecognitionChoice
+	(*CallIntelligenceOptions)(nil),    // 18: callgate.v1.CallIntelligenceOptions
+	(*MediaStreamingOptions)(nil),      // 19: callgate.v1.MediaStreamingOptions
+	(*TranscriptionOptions)(nil),       // 20: callgate.v1.TranscriptionOptions
+	(*MediaStreamingSubscription)(nil), // 21: callgate.v1.MediaStreamingSubscription
+	(*TranscriptionSubscription)(nil),  // 22: callgate.v1.TranscriptionSubscription
+	(*TranscriptionUpdate)(nil),        // 23: callgate.v1.TranscriptionUpdate
+	(*MediaStreamingUpdate)(nil),       // 24: callgate.v1.MediaStreamingUpdate
 }
 var file_callgate_v1_media_proto_depIdxs = []int32{
-	10, // 0: callgate.v1.PlaySource.file:type_name -> callgate.v1.FileSource
-	11, // 1: callgate.v1.PlaySource.text:type_name -> callgate.v1.TextSource
-	12, // 2: callgate.v1.PlaySource.ssml:type_name -> callgate.v1.SsmlSource
+	14, // 0: callgate.v1.PlaySource.file:type_name -> callgate.v1.FileSource
+	15, // 1: callgate.v1.PlaySource.text:type_name -> callgate.v1.TextSource
+	16, // 2: callgate.v1.PlaySource.ssml:type_name -> callgate.v1.SsmlSource
 	0,  // 3: callgate.v1.TextSource.voice_kind:type_name -> callgate.v1.VoiceKind
 	1,  // 4: callgate.v1.RecognitionChoice.tone:type_name -> callgate.v1.DtmfTone
 	4,  // 5: callgate.v1.MediaStreamingOptions.content:type_name -> callgate.v1.MediaStreamingContent
@@ -1482,11 +2004,15 @@ var file_callgate_v1_media_proto_depIdxs = []int32{
 	4,  // 9: callgate.v1.MediaStreamingSubscription.subscribed_content_types:type_name -> callgate.v1.MediaStreamingContent
 	7,  // 10: callgate.v1.TranscriptionSubscription.state:type_name -> callgate.v1.SubscriptionState
 	8,  // 11: callgate.v1.TranscriptionSubscription.subscribed_result_types:type_name -> callgate.v1.TranscriptionResultType
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	9,  // 12: callgate.v1.TranscriptionUpdate.transcription_status:type_name -> callgate.v1.TranscriptionStatus
+	10, // 13: callgate.v1.TranscriptionUpdate.transcription_status_details:type_name -> callgate.v1.TranscriptionStatusDetails
+	11, // 14: callgate.v1.MediaStreamingUpdate.media_streaming_status:type_name -> callgate.v1.MediaStreamingStatus
+	12, // 15: callgate.v1.MediaStreamingUpdate.media_streaming_status_details:type_name -> callgate.v1.MediaStreamingStatusDetails
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_callgate_v1_media_proto_init() }
@@ -1506,8 +2032,8 @@ func file_callgate_v1_media_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_callgate_v1_media_proto_rawDesc), len(file_callgate_v1_media_proto_rawDesc)),
-			NumEnums:      9,
-			NumMessages:   10,
+			NumEnums:      13,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1289,6 +1289,699 @@ func (*CancelAllMediaOperationsResponse) Descriptor() ([]byte, []int) {
 	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{17}
 }
 
+// Request of MediaService.StartTranscription.
+type StartTranscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call connection. Required. At most 256 characters.
+	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
+	// The language to transcribe, a BCP 47 tag (`en-US`): at most 35 characters. Unset: the one
+	// given at set-up. ACS JSON: locale.
+	Locale string `protobuf:"bytes,2,opt,name=locale,proto3" json:"locale,omitempty"`
+	// The ID of a custom speech model: at most 256 characters. ACS JSON: speechModelEndpointId.
+	SpeechModelEndpointId string `protobuf:"bytes,3,opt,name=speech_model_endpoint_id,json=speechModelEndpointId,proto3" json:"speech_model_endpoint_id,omitempty"`
+	// A value of the caller's choosing, echoed in the outcome event: at most 4,096 characters.
+	// With `wait` and none given, the gateway makes one up (a UUID) to match the outcome, and
+	// answers it; otherwise none is sent, as the SDKs send none. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,4,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// Where ACS posts the outcome event instead of the gateway (bypasses WatchCall and `wait`): an
+	// https URL (http for loopback hosts) of at most 2,048 characters. ACS JSON: operationCallbackUri.
+	OperationCallbackUri string `protobuf:"bytes,5,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
+	// Wait for the outcome (TranscriptionStarted, or TranscriptionFailed) up to this long (at most 10 minutes).
+	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartTranscriptionRequest) Reset() {
+	*x = StartTranscriptionRequest{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartTranscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartTranscriptionRequest) ProtoMessage() {}
+
+func (x *StartTranscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartTranscriptionRequest.ProtoReflect.Descriptor instead.
+func (*StartTranscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *StartTranscriptionRequest) GetCallConnectionId() string {
+	if x != nil {
+		return x.CallConnectionId
+	}
+	return ""
+}
+
+func (x *StartTranscriptionRequest) GetLocale() string {
+	if x != nil {
+		return x.Locale
+	}
+	return ""
+}
+
+func (x *StartTranscriptionRequest) GetSpeechModelEndpointId() string {
+	if x != nil {
+		return x.SpeechModelEndpointId
+	}
+	return ""
+}
+
+func (x *StartTranscriptionRequest) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StartTranscriptionRequest) GetOperationCallbackUri() string {
+	if x != nil {
+		return x.OperationCallbackUri
+	}
+	return ""
+}
+
+func (x *StartTranscriptionRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+// Response of MediaService.StartTranscription.
+type StartTranscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operation context sent, to match the outcome event. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,1,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// With `wait`: the TranscriptionStarted event. A failure event is an error status.
+	ResultEvent   *CallEvent `protobuf:"bytes,2,opt,name=result_event,json=resultEvent,proto3" json:"result_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartTranscriptionResponse) Reset() {
+	*x = StartTranscriptionResponse{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartTranscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartTranscriptionResponse) ProtoMessage() {}
+
+func (x *StartTranscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartTranscriptionResponse.ProtoReflect.Descriptor instead.
+func (*StartTranscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *StartTranscriptionResponse) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StartTranscriptionResponse) GetResultEvent() *CallEvent {
+	if x != nil {
+		return x.ResultEvent
+	}
+	return nil
+}
+
+// Request of MediaService.UpdateTranscription.
+type UpdateTranscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call connection. Required. At most 256 characters.
+	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
+	// The language to transcribe from now on, a BCP 47 tag (`en-GB`): 1 to 35 characters.
+	// Required. ACS JSON: locale.
+	Locale string `protobuf:"bytes,2,opt,name=locale,proto3" json:"locale,omitempty"`
+	// The ID of a custom speech model: at most 256 characters. ACS JSON: speechModelEndpointId.
+	SpeechModelEndpointId string `protobuf:"bytes,3,opt,name=speech_model_endpoint_id,json=speechModelEndpointId,proto3" json:"speech_model_endpoint_id,omitempty"`
+	// A value of the caller's choosing, echoed in the outcome event: at most 4,096 characters.
+	// With `wait` and none given, the gateway makes one up (a UUID) to match the outcome, and
+	// answers it; otherwise none is sent, as the SDKs send none. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,4,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// Where ACS posts the outcome event instead of the gateway (bypasses WatchCall and `wait`): an
+	// https URL (http for loopback hosts) of at most 2,048 characters. ACS JSON: operationCallbackUri.
+	OperationCallbackUri string `protobuf:"bytes,5,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
+	// Wait for the outcome (TranscriptionUpdated, or TranscriptionFailed) up to this long (at most 10 minutes).
+	Wait          *durationpb.Duration `protobuf:"bytes,6,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTranscriptionRequest) Reset() {
+	*x = UpdateTranscriptionRequest{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTranscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTranscriptionRequest) ProtoMessage() {}
+
+func (x *UpdateTranscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTranscriptionRequest.ProtoReflect.Descriptor instead.
+func (*UpdateTranscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *UpdateTranscriptionRequest) GetCallConnectionId() string {
+	if x != nil {
+		return x.CallConnectionId
+	}
+	return ""
+}
+
+func (x *UpdateTranscriptionRequest) GetLocale() string {
+	if x != nil {
+		return x.Locale
+	}
+	return ""
+}
+
+func (x *UpdateTranscriptionRequest) GetSpeechModelEndpointId() string {
+	if x != nil {
+		return x.SpeechModelEndpointId
+	}
+	return ""
+}
+
+func (x *UpdateTranscriptionRequest) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *UpdateTranscriptionRequest) GetOperationCallbackUri() string {
+	if x != nil {
+		return x.OperationCallbackUri
+	}
+	return ""
+}
+
+func (x *UpdateTranscriptionRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+// Response of MediaService.UpdateTranscription.
+type UpdateTranscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operation context sent, to match the outcome event. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,1,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// With `wait`: the TranscriptionUpdated event. A failure event is an error status.
+	ResultEvent   *CallEvent `protobuf:"bytes,2,opt,name=result_event,json=resultEvent,proto3" json:"result_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateTranscriptionResponse) Reset() {
+	*x = UpdateTranscriptionResponse{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateTranscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateTranscriptionResponse) ProtoMessage() {}
+
+func (x *UpdateTranscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateTranscriptionResponse.ProtoReflect.Descriptor instead.
+func (*UpdateTranscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *UpdateTranscriptionResponse) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *UpdateTranscriptionResponse) GetResultEvent() *CallEvent {
+	if x != nil {
+		return x.ResultEvent
+	}
+	return nil
+}
+
+// Request of MediaService.StopTranscription.
+type StopTranscriptionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call connection. Required. At most 256 characters.
+	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
+	// A value of the caller's choosing, echoed in the outcome event: at most 4,096 characters.
+	// With `wait` and none given, the gateway makes one up (a UUID) to match the outcome, and
+	// answers it; otherwise none is sent, as the SDKs send none. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,2,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// Where ACS posts the outcome event instead of the gateway (bypasses WatchCall and `wait`): an
+	// https URL (http for loopback hosts) of at most 2,048 characters. ACS JSON: operationCallbackUri.
+	OperationCallbackUri string `protobuf:"bytes,3,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
+	// Wait for the outcome (TranscriptionStopped, or TranscriptionFailed) up to this long (at most 10 minutes).
+	Wait          *durationpb.Duration `protobuf:"bytes,4,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopTranscriptionRequest) Reset() {
+	*x = StopTranscriptionRequest{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopTranscriptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopTranscriptionRequest) ProtoMessage() {}
+
+func (x *StopTranscriptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopTranscriptionRequest.ProtoReflect.Descriptor instead.
+func (*StopTranscriptionRequest) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *StopTranscriptionRequest) GetCallConnectionId() string {
+	if x != nil {
+		return x.CallConnectionId
+	}
+	return ""
+}
+
+func (x *StopTranscriptionRequest) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StopTranscriptionRequest) GetOperationCallbackUri() string {
+	if x != nil {
+		return x.OperationCallbackUri
+	}
+	return ""
+}
+
+func (x *StopTranscriptionRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+// Response of MediaService.StopTranscription.
+type StopTranscriptionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operation context sent, to match the outcome event. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,1,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// With `wait`: the TranscriptionStopped event. A failure event is an error status.
+	ResultEvent   *CallEvent `protobuf:"bytes,2,opt,name=result_event,json=resultEvent,proto3" json:"result_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopTranscriptionResponse) Reset() {
+	*x = StopTranscriptionResponse{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopTranscriptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopTranscriptionResponse) ProtoMessage() {}
+
+func (x *StopTranscriptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopTranscriptionResponse.ProtoReflect.Descriptor instead.
+func (*StopTranscriptionResponse) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *StopTranscriptionResponse) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StopTranscriptionResponse) GetResultEvent() *CallEvent {
+	if x != nil {
+		return x.ResultEvent
+	}
+	return nil
+}
+
+// Request of MediaService.StartMediaStreaming.
+type StartMediaStreamingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call connection. Required. At most 256 characters.
+	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
+	// A value of the caller's choosing, echoed in the outcome event: at most 4,096 characters.
+	// With `wait` and none given, the gateway makes one up (a UUID) to match the outcome, and
+	// answers it; otherwise none is sent, as the SDKs send none. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,2,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// Where ACS posts the outcome event instead of the gateway (bypasses WatchCall and `wait`): an
+	// https URL (http for loopback hosts) of at most 2,048 characters. ACS JSON: operationCallbackUri.
+	OperationCallbackUri string `protobuf:"bytes,3,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
+	// Wait for the outcome (MediaStreamingStarted, or MediaStreamingFailed) up to this long (at most 10 minutes).
+	Wait          *durationpb.Duration `protobuf:"bytes,4,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartMediaStreamingRequest) Reset() {
+	*x = StartMediaStreamingRequest{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartMediaStreamingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartMediaStreamingRequest) ProtoMessage() {}
+
+func (x *StartMediaStreamingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartMediaStreamingRequest.ProtoReflect.Descriptor instead.
+func (*StartMediaStreamingRequest) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *StartMediaStreamingRequest) GetCallConnectionId() string {
+	if x != nil {
+		return x.CallConnectionId
+	}
+	return ""
+}
+
+func (x *StartMediaStreamingRequest) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StartMediaStreamingRequest) GetOperationCallbackUri() string {
+	if x != nil {
+		return x.OperationCallbackUri
+	}
+	return ""
+}
+
+func (x *StartMediaStreamingRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+// Response of MediaService.StartMediaStreaming.
+type StartMediaStreamingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operation context sent, to match the outcome event. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,1,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// With `wait`: the MediaStreamingStarted event. A failure event is an error status.
+	ResultEvent   *CallEvent `protobuf:"bytes,2,opt,name=result_event,json=resultEvent,proto3" json:"result_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartMediaStreamingResponse) Reset() {
+	*x = StartMediaStreamingResponse{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartMediaStreamingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartMediaStreamingResponse) ProtoMessage() {}
+
+func (x *StartMediaStreamingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartMediaStreamingResponse.ProtoReflect.Descriptor instead.
+func (*StartMediaStreamingResponse) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *StartMediaStreamingResponse) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StartMediaStreamingResponse) GetResultEvent() *CallEvent {
+	if x != nil {
+		return x.ResultEvent
+	}
+	return nil
+}
+
+// Request of MediaService.StopMediaStreaming.
+type StopMediaStreamingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call connection. Required. At most 256 characters.
+	CallConnectionId string `protobuf:"bytes,1,opt,name=call_connection_id,json=callConnectionId,proto3" json:"call_connection_id,omitempty"`
+	// A value of the caller's choosing, echoed in the outcome event: at most 4,096 characters.
+	// With `wait` and none given, the gateway makes one up (a UUID) to match the outcome, and
+	// answers it; otherwise none is sent, as the SDKs send none. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,2,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// Where ACS posts the outcome event instead of the gateway (bypasses WatchCall and `wait`): an
+	// https URL (http for loopback hosts) of at most 2,048 characters. ACS JSON: operationCallbackUri.
+	OperationCallbackUri string `protobuf:"bytes,3,opt,name=operation_callback_uri,json=operationCallbackUri,proto3" json:"operation_callback_uri,omitempty"`
+	// Wait for the outcome (MediaStreamingStopped, or MediaStreamingFailed) up to this long (at most 10 minutes).
+	Wait          *durationpb.Duration `protobuf:"bytes,4,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopMediaStreamingRequest) Reset() {
+	*x = StopMediaStreamingRequest{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopMediaStreamingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopMediaStreamingRequest) ProtoMessage() {}
+
+func (x *StopMediaStreamingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopMediaStreamingRequest.ProtoReflect.Descriptor instead.
+func (*StopMediaStreamingRequest) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *StopMediaStreamingRequest) GetCallConnectionId() string {
+	if x != nil {
+		return x.CallConnectionId
+	}
+	return ""
+}
+
+func (x *StopMediaStreamingRequest) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StopMediaStreamingRequest) GetOperationCallbackUri() string {
+	if x != nil {
+		return x.OperationCallbackUri
+	}
+	return ""
+}
+
+func (x *StopMediaStreamingRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+// Response of MediaService.StopMediaStreaming.
+type StopMediaStreamingResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The operation context sent, to match the outcome event. ACS JSON: operationContext.
+	OperationContext string `protobuf:"bytes,1,opt,name=operation_context,json=operationContext,proto3" json:"operation_context,omitempty"`
+	// With `wait`: the MediaStreamingStopped event. A failure event is an error status.
+	ResultEvent   *CallEvent `protobuf:"bytes,2,opt,name=result_event,json=resultEvent,proto3" json:"result_event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopMediaStreamingResponse) Reset() {
+	*x = StopMediaStreamingResponse{}
+	mi := &file_callgate_v1_media_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopMediaStreamingResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopMediaStreamingResponse) ProtoMessage() {}
+
+func (x *StopMediaStreamingResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_callgate_v1_media_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopMediaStreamingResponse.ProtoReflect.Descriptor instead.
+func (*StopMediaStreamingResponse) Descriptor() ([]byte, []int) {
+	return file_callgate_v1_media_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *StopMediaStreamingResponse) GetOperationContext() string {
+	if x != nil {
+		return x.OperationContext
+	}
+	return ""
+}
+
+func (x *StopMediaStreamingResponse) GetResultEvent() *CallEvent {
+	if x != nil {
+		return x.ResultEvent
+	}
+	return nil
+}
+
 var File_callgate_v1_media_service_proto protoreflect.FileDescriptor
 
 const file_callgate_v1_media_service_proto_rawDesc = "" +
@@ -1402,8 +2095,61 @@ const file_callgate_v1_media_service_proto_rawDesc = "" +
 	"\x1fCancelAllMediaOperationsRequest\x128\n" +
 	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\"\"\n" +
-	" CancelAllMediaOperationsResponse2\xf0\n" +
-	"\n" +
+	" CancelAllMediaOperationsResponse\"\xee\x02\n" +
+	"\x19StartTranscriptionRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12\x1f\n" +
+	"\x06locale\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18#R\x06locale\x12A\n" +
+	"\x18speech_model_endpoint_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x15speechModelEndpointId\x125\n" +
+	"\x11operation_context\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12<\n" +
+	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\x84\x01\n" +
+	"\x1aStartTranscriptionResponse\x12+\n" +
+	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\x129\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\xf1\x02\n" +
+	"\x1aUpdateTranscriptionRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x12!\n" +
+	"\x06locale\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18#R\x06locale\x12A\n" +
+	"\x18speech_model_endpoint_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\x15speechModelEndpointId\x125\n" +
+	"\x11operation_context\x18\x04 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12<\n" +
+	"\x04wait\x18\x06 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\x85\x01\n" +
+	"\x1bUpdateTranscriptionResponse\x12+\n" +
+	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\x129\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x89\x02\n" +
+	"\x18StopTranscriptionRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x125\n" +
+	"\x11operation_context\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12<\n" +
+	"\x04wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\x83\x01\n" +
+	"\x19StopTranscriptionResponse\x12+\n" +
+	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\x129\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x8b\x02\n" +
+	"\x1aStartMediaStreamingRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x125\n" +
+	"\x11operation_context\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12<\n" +
+	"\x04wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\x85\x01\n" +
+	"\x1bStartMediaStreamingResponse\x12+\n" +
+	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\x129\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent\"\x8a\x02\n" +
+	"\x19StopMediaStreamingRequest\x128\n" +
+	"\x12call_connection_id\x18\x01 \x01(\tB\n" +
+	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\x10callConnectionId\x125\n" +
+	"\x11operation_context\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80 R\x10operationContext\x12>\n" +
+	"\x16operation_callback_uri\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\x14operationCallbackUri\x12<\n" +
+	"\x04wait\x18\x04 \x01(\v2\x19.google.protobuf.DurationB\r\xbaH\n" +
+	"\xaa\x01\a\"\x03\b\xd8\x04*\x00R\x04wait\"\x84\x01\n" +
+	"\x1aStopMediaStreamingResponse\x12+\n" +
+	"\x11operation_context\x18\x01 \x01(\tR\x10operationContext\x129\n" +
+	"\fresult_event\x18\x02 \x01(\v2\x16.callgate.v1.CallEventR\vresultEvent2\x91\x12\n" +
 	"\fMediaService\x12~\n" +
 	"\x04Play\x12\x18.callgate.v1.PlayRequest\x1a\x19.callgate.v1.PlayResponse\"A\xaa\xd4\x18\x0f\n" +
 	"\rcalls.control\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/calls/{call_connection_id}:play\x12\x92\x01\n" +
@@ -1420,7 +2166,17 @@ const file_callgate_v1_media_service_proto_rawDesc = "" +
 	"\x06Unhold\x12\x1a.callgate.v1.UnholdRequest\x1a\x1b.callgate.v1.UnholdResponse\"C\xaa\xd4\x18\x0f\n" +
 	"\rcalls.control\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/calls/{call_connection_id}:unhold\x12\xce\x01\n" +
 	"\x18CancelAllMediaOperations\x12,.callgate.v1.CancelAllMediaOperationsRequest\x1a-.callgate.v1.CancelAllMediaOperationsResponse\"U\xaa\xd4\x18\x0f\n" +
-	"\rcalls.control\x82\xd3\xe4\x93\x02<:\x01*\"7/v1/calls/{call_connection_id}:cancelAllMediaOperationsB9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
+	"\rcalls.control\x82\xd3\xe4\x93\x02<:\x01*\"7/v1/calls/{call_connection_id}:cancelAllMediaOperations\x12\xb6\x01\n" +
+	"\x12StartTranscription\x12&.callgate.v1.StartTranscriptionRequest\x1a'.callgate.v1.StartTranscriptionResponse\"O\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x026:\x01*\"1/v1/calls/{call_connection_id}:startTranscription\x12\xba\x01\n" +
+	"\x13UpdateTranscription\x12'.callgate.v1.UpdateTranscriptionRequest\x1a(.callgate.v1.UpdateTranscriptionResponse\"P\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x027:\x01*\"2/v1/calls/{call_connection_id}:updateTranscription\x12\xb2\x01\n" +
+	"\x11StopTranscription\x12%.callgate.v1.StopTranscriptionRequest\x1a&.callgate.v1.StopTranscriptionResponse\"N\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x025:\x01*\"0/v1/calls/{call_connection_id}:stopTranscription\x12\xba\x01\n" +
+	"\x13StartMediaStreaming\x12'.callgate.v1.StartMediaStreamingRequest\x1a(.callgate.v1.StartMediaStreamingResponse\"P\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x027:\x01*\"2/v1/calls/{call_connection_id}:startMediaStreaming\x12\xb6\x01\n" +
+	"\x12StopMediaStreaming\x12&.callgate.v1.StopMediaStreamingRequest\x1a'.callgate.v1.StopMediaStreamingResponse\"O\xaa\xd4\x18\x0f\n" +
+	"\rcalls.control\x82\xd3\xe4\x93\x026:\x01*\"1/v1/calls/{call_connection_id}:stopMediaStreamingB9Z7github.com/callgate/callgate/gen/callgate/v1;callgatev1b\x06proto3"
 
 var (
 	file_callgate_v1_media_service_proto_rawDescOnce sync.Once
@@ -1434,7 +2190,7 @@ func file_callgate_v1_media_service_proto_rawDescGZIP() []byte {
 	return file_callgate_v1_media_service_proto_rawDescData
 }
 
-var file_callgate_v1_media_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_callgate_v1_media_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_callgate_v1_media_service_proto_goTypes = []any{
 	(*PlayRequest)(nil),                            // 0: callgate.v1.PlayRequest
 	(*PlayResponse)(nil),                           // 1: callgate.v1.PlayResponse
@@ -1454,61 +2210,91 @@ var file_callgate_v1_media_service_proto_goTypes = []any{
 	(*UnholdResponse)(nil),                         // 15: callgate.v1.UnholdResponse
 	(*CancelAllMediaOperationsRequest)(nil),        // 16: callgate.v1.CancelAllMediaOperationsRequest
 	(*CancelAllMediaOperationsResponse)(nil),       // 17: callgate.v1.CancelAllMediaOperationsResponse
-	(*PlaySource)(nil),                             // 18: callgate.v1.PlaySource
-	(*CommunicationIdentifier)(nil),                // 19: callgate.v1.CommunicationIdentifier
-	(*durationpb.Duration)(nil),                    // 20: google.protobuf.Duration
-	(*CallEvent)(nil),                              // 21: callgate.v1.CallEvent
-	(RecognizeInputType)(0),                        // 22: callgate.v1.RecognizeInputType
-	(*RecognitionChoice)(nil),                      // 23: callgate.v1.RecognitionChoice
-	(DtmfTone)(0),                                  // 24: callgate.v1.DtmfTone
+	(*StartTranscriptionRequest)(nil),              // 18: callgate.v1.StartTranscriptionRequest
+	(*StartTranscriptionResponse)(nil),             // 19: callgate.v1.StartTranscriptionResponse
+	(*UpdateTranscriptionRequest)(nil),             // 20: callgate.v1.UpdateTranscriptionRequest
+	(*UpdateTranscriptionResponse)(nil),            // 21: callgate.v1.UpdateTranscriptionResponse
+	(*StopTranscriptionRequest)(nil),               // 22: callgate.v1.StopTranscriptionRequest
+	(*StopTranscriptionResponse)(nil),              // 23: callgate.v1.StopTranscriptionResponse
+	(*StartMediaStreamingRequest)(nil),             // 24: callgate.v1.StartMediaStreamingRequest
+	(*StartMediaStreamingResponse)(nil),            // 25: callgate.v1.StartMediaStreamingResponse
+	(*StopMediaStreamingRequest)(nil),              // 26: callgate.v1.StopMediaStreamingRequest
+	(*StopMediaStreamingResponse)(nil),             // 27: callgate.v1.StopMediaStreamingResponse
+	(*PlaySource)(nil),                             // 28: callgate.v1.PlaySource
+	(*CommunicationIdentifier)(nil),                // 29: callgate.v1.CommunicationIdentifier
+	(*durationpb.Duration)(nil),                    // 30: google.protobuf.Duration
+	(*CallEvent)(nil),                              // 31: callgate.v1.CallEvent
+	(RecognizeInputType)(0),                        // 32: callgate.v1.RecognizeInputType
+	(*RecognitionChoice)(nil),                      // 33: callgate.v1.RecognitionChoice
+	(DtmfTone)(0),                                  // 34: callgate.v1.DtmfTone
 }
 var file_callgate_v1_media_service_proto_depIdxs = []int32{
-	18, // 0: callgate.v1.PlayRequest.play_sources:type_name -> callgate.v1.PlaySource
-	19, // 1: callgate.v1.PlayRequest.play_to:type_name -> callgate.v1.CommunicationIdentifier
-	20, // 2: callgate.v1.PlayRequest.wait:type_name -> google.protobuf.Duration
-	21, // 3: callgate.v1.PlayResponse.result_event:type_name -> callgate.v1.CallEvent
-	22, // 4: callgate.v1.RecognizeRequest.input_type:type_name -> callgate.v1.RecognizeInputType
-	19, // 5: callgate.v1.RecognizeRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
-	18, // 6: callgate.v1.RecognizeRequest.play_prompt:type_name -> callgate.v1.PlaySource
-	18, // 7: callgate.v1.RecognizeRequest.play_prompts:type_name -> callgate.v1.PlaySource
+	28, // 0: callgate.v1.PlayRequest.play_sources:type_name -> callgate.v1.PlaySource
+	29, // 1: callgate.v1.PlayRequest.play_to:type_name -> callgate.v1.CommunicationIdentifier
+	30, // 2: callgate.v1.PlayRequest.wait:type_name -> google.protobuf.Duration
+	31, // 3: callgate.v1.PlayResponse.result_event:type_name -> callgate.v1.CallEvent
+	32, // 4: callgate.v1.RecognizeRequest.input_type:type_name -> callgate.v1.RecognizeInputType
+	29, // 5: callgate.v1.RecognizeRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
+	28, // 6: callgate.v1.RecognizeRequest.play_prompt:type_name -> callgate.v1.PlaySource
+	28, // 7: callgate.v1.RecognizeRequest.play_prompts:type_name -> callgate.v1.PlaySource
 	3,  // 8: callgate.v1.RecognizeRequest.dtmf_options:type_name -> callgate.v1.DtmfOptions
-	23, // 9: callgate.v1.RecognizeRequest.choices:type_name -> callgate.v1.RecognitionChoice
+	33, // 9: callgate.v1.RecognizeRequest.choices:type_name -> callgate.v1.RecognitionChoice
 	4,  // 10: callgate.v1.RecognizeRequest.speech_options:type_name -> callgate.v1.SpeechOptions
-	20, // 11: callgate.v1.RecognizeRequest.wait:type_name -> google.protobuf.Duration
-	24, // 12: callgate.v1.DtmfOptions.stop_tones:type_name -> callgate.v1.DtmfTone
-	21, // 13: callgate.v1.RecognizeResponse.result_event:type_name -> callgate.v1.CallEvent
-	19, // 14: callgate.v1.StartContinuousDtmfRecognitionRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
-	19, // 15: callgate.v1.StopContinuousDtmfRecognitionRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
-	24, // 16: callgate.v1.SendDtmfTonesRequest.tones:type_name -> callgate.v1.DtmfTone
-	19, // 17: callgate.v1.SendDtmfTonesRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
-	20, // 18: callgate.v1.SendDtmfTonesRequest.wait:type_name -> google.protobuf.Duration
-	21, // 19: callgate.v1.SendDtmfTonesResponse.result_event:type_name -> callgate.v1.CallEvent
-	19, // 20: callgate.v1.HoldRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
-	18, // 21: callgate.v1.HoldRequest.play_source:type_name -> callgate.v1.PlaySource
-	20, // 22: callgate.v1.HoldRequest.wait:type_name -> google.protobuf.Duration
-	21, // 23: callgate.v1.HoldResponse.result_event:type_name -> callgate.v1.CallEvent
-	19, // 24: callgate.v1.UnholdRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
-	0,  // 25: callgate.v1.MediaService.Play:input_type -> callgate.v1.PlayRequest
-	2,  // 26: callgate.v1.MediaService.Recognize:input_type -> callgate.v1.RecognizeRequest
-	6,  // 27: callgate.v1.MediaService.StartContinuousDtmfRecognition:input_type -> callgate.v1.StartContinuousDtmfRecognitionRequest
-	8,  // 28: callgate.v1.MediaService.StopContinuousDtmfRecognition:input_type -> callgate.v1.StopContinuousDtmfRecognitionRequest
-	10, // 29: callgate.v1.MediaService.SendDtmfTones:input_type -> callgate.v1.SendDtmfTonesRequest
-	12, // 30: callgate.v1.MediaService.Hold:input_type -> callgate.v1.HoldRequest
-	14, // 31: callgate.v1.MediaService.Unhold:input_type -> callgate.v1.UnholdRequest
-	16, // 32: callgate.v1.MediaService.CancelAllMediaOperations:input_type -> callgate.v1.CancelAllMediaOperationsRequest
-	1,  // 33: callgate.v1.MediaService.Play:output_type -> callgate.v1.PlayResponse
-	5,  // 34: callgate.v1.MediaService.Recognize:output_type -> callgate.v1.RecognizeResponse
-	7,  // 35: callgate.v1.MediaService.StartContinuousDtmfRecognition:output_type -> callgate.v1.StartContinuousDtmfRecognitionResponse
-	9,  // 36: callgate.v1.MediaService.StopContinuousDtmfRecognition:output_type -> callgate.v1.StopContinuousDtmfRecognitionResponse
-	11, // 37: callgate.v1.MediaService.SendDtmfTones:output_type -> callgate.v1.SendDtmfTonesResponse
-	13, // 38: callgate.v1.MediaService.Hold:output_type -> callgate.v1.HoldResponse
-	15, // 39: callgate.v1.MediaService.Unhold:output_type -> callgate.v1.UnholdResponse
-	17, // 40: callgate.v1.MediaService.CancelAllMediaOperations:output_type -> callgate.v1.CancelAllMediaOperationsResponse
-	33, // [33:41] is the sub-list for method output_type
-	25, // [25:33] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	30, // 11: callgate.v1.RecognizeRequest.wait:type_name -> google.protobuf.Duration
+	34, // 12: callgate.v1.DtmfOptions.stop_tones:type_name -> callgate.v1.DtmfTone
+	31, // 13: callgate.v1.RecognizeResponse.result_event:type_name -> callgate.v1.CallEvent
+	29, // 14: callgate.v1.StartContinuousDtmfRecognitionRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
+	29, // 15: callgate.v1.StopContinuousDtmfRecognitionRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
+	34, // 16: callgate.v1.SendDtmfTonesRequest.tones:type_name -> callgate.v1.DtmfTone
+	29, // 17: callgate.v1.SendDtmfTonesRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
+	30, // 18: callgate.v1.SendDtmfTonesRequest.wait:type_name -> google.protobuf.Duration
+	31, // 19: callgate.v1.SendDtmfTonesResponse.result_event:type_name -> callgate.v1.CallEvent
+	29, // 20: callgate.v1.HoldRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
+	28, // 21: callgate.v1.HoldRequest.play_source:type_name -> callgate.v1.PlaySource
+	30, // 22: callgate.v1.HoldRequest.wait:type_name -> google.protobuf.Duration
+	31, // 23: callgate.v1.HoldResponse.result_event:type_name -> callgate.v1.CallEvent
+	29, // 24: callgate.v1.UnholdRequest.target_participant:type_name -> callgate.v1.CommunicationIdentifier
+	30, // 25: callgate.v1.StartTranscriptionRequest.wait:type_name -> google.protobuf.Duration
+	31, // 26: callgate.v1.StartTranscriptionResponse.result_event:type_name -> callgate.v1.CallEvent
+	30, // 27: callgate.v1.UpdateTranscriptionRequest.wait:type_name -> google.protobuf.Duration
+	31, // 28: callgate.v1.UpdateTranscriptionResponse.result_event:type_name -> callgate.v1.CallEvent
+	30, // 29: callgate.v1.StopTranscriptionRequest.wait:type_name -> google.protobuf.Duration
+	31, // 30: callgate.v1.StopTranscriptionResponse.result_event:type_name -> callgate.v1.CallEvent
+	30, // 31: callgate.v1.StartMediaStreamingRequest.wait:type_name -> google.protobuf.Duration
+	31, // 32: callgate.v1.StartMediaStreamingResponse.result_event:type_name -> callgate.v1.CallEvent
+	30, // 33: callgate.v1.StopMediaStreamingRequest.wait:type_name -> google.protobuf.Duration
+	31, // 34: callgate.v1.StopMediaStreamingResponse.result_event:type_name -> callgate.v1.CallEvent
+	0,  // 35: callgate.v1.MediaService.Play:input_type -> callgate.v1.PlayRequest
+	2,  // 36: callgate.v1.MediaService.Recognize:input_type -> callgate.v1.RecognizeRequest
+	6,  // 37: callgate.v1.MediaService.StartContinuousDtmfRecognition:input_type -> callgate.v1.StartContinuousDtmfRecognitionRequest
+	8,  // 38: callgate.v1.MediaService.StopContinuousDtmfRecognition:input_type -> callgate.v1.StopContinuousDtmfRecognitionRequest
+	10, // 39: callgate.v1.MediaService.SendDtmfTones:input_type -> callgate.v1.SendDtmfTonesRequest
+	12, // 40: callgate.v1.MediaService.Hold:input_type -> callgate.v1.HoldRequest
+	14, // 41: callgate.v1.MediaService.Unhold:input_type -> callgate.v1.UnholdRequest
+	16, // 42: callgate.v1.MediaService.CancelAllMediaOperations:input_type -> callgate.v1.CancelAllMediaOperationsRequest
+	18, // 43: callgate.v1.MediaService.StartTranscription:input_type -> callgate.v1.StartTranscriptionRequest
+	20, // 44: callgate.v1.MediaService.UpdateTranscription:input_type -> callgate.v1.UpdateTranscriptionRequest
+	22, // 45: callgate.v1.MediaService.StopTranscription:input_type -> callgate.v1.StopTranscriptionRequest
+	24, // 46: callgate.v1.MediaService.StartMediaStreaming:input_type -> callgate.v1.StartMediaStreamingRequest
+	26, // 47: callgate.v1.MediaService.StopMediaStreaming:input_type -> callgate.v1.StopMediaStreamingRequest
+	1,  // 48: callgate.v1.MediaService.Play:output_type -> callgate.v1.PlayResponse
+	5,  // 49: callgate.v1.MediaService.Recognize:output_type -> callgate.v1.RecognizeResponse
+	7,  // 50: callgate.v1.MediaService.StartContinuousDtmfRecognition:output_type -> callgate.v1.StartContinuousDtmfRecognitionResponse
+	9,  // 51: callgate.v1.MediaService.StopContinuousDtmfRecognition:output_type -> callgate.v1.StopContinuousDtmfRecognitionResponse
+	11, // 52: callgate.v1.MediaService.SendDtmfTones:output_type -> callgate.v1.SendDtmfTonesResponse
+	13, // 53: callgate.v1.MediaService.Hold:output_type -> callgate.v1.HoldResponse
+	15, // 54: callgate.v1.MediaService.Unhold:output_type -> callgate.v1.UnholdResponse
+	17, // 55: callgate.v1.MediaService.CancelAllMediaOperations:output_type -> callgate.v1.CancelAllMediaOperationsResponse
+	19, // 56: callgate.v1.MediaService.StartTranscription:output_type -> callgate.v1.StartTranscriptionResponse
+	21, // 57: callgate.v1.MediaService.UpdateTranscription:output_type -> callgate.v1.UpdateTranscriptionResponse
+	23, // 58: callgate.v1.MediaService.StopTranscription:output_type -> callgate.v1.StopTranscriptionResponse
+	25, // 59: callgate.v1.MediaService.StartMediaStreaming:output_type -> callgate.v1.StartMediaStreamingResponse
+	27, // 60: callgate.v1.MediaService.StopMediaStreaming:output_type -> callgate.v1.StopMediaStreamingResponse
+	48, // [48:61] is the sub-list for method output_type
+	35, // [35:48] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_callgate_v1_media_service_proto_init() }
@@ -1530,7 +2316,7 @@ func file_callgate_v1_media_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_callgate_v1_media_service_proto_rawDesc), len(file_callgate_v1_media_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -27,6 +27,11 @@ const (
 	MediaService_Hold_FullMethodName                           = "/callgate.v1.MediaService/Hold"
 	MediaService_Unhold_FullMethodName                         = "/callgate.v1.MediaService/Unhold"
 	MediaService_CancelAllMediaOperations_FullMethodName       = "/callgate.v1.MediaService/CancelAllMediaOperations"
+	MediaService_StartTranscription_FullMethodName             = "/callgate.v1.MediaService/StartTranscription"
+	MediaService_UpdateTranscription_FullMethodName            = "/callgate.v1.MediaService/UpdateTranscription"
+	MediaService_StopTranscription_FullMethodName              = "/callgate.v1.MediaService/StopTranscription"
+	MediaService_StartMediaStreaming_FullMethodName            = "/callgate.v1.MediaService/StartMediaStreaming"
+	MediaService_StopMediaStreaming_FullMethodName             = "/callgate.v1.MediaService/StopMediaStreaming"
 )
 
 // MediaServiceClient is the client API for MediaService service.
@@ -64,6 +69,19 @@ type MediaServiceClient interface {
 	// Cancels the running play or recognize and every queued one. PlayCanceled and
 	// RecognizeCanceled follow for each.
 	CancelAllMediaOperations(ctx context.Context, in *CancelAllMediaOperationsRequest, opts ...grpc.CallOption) (*CancelAllMediaOperationsResponse, error)
+	// Starts live transcription of the call, to the WebSocket given at set-up
+	// (transcription_options). TranscriptionStarted, or TranscriptionFailed, follows.
+	StartTranscription(ctx context.Context, in *StartTranscriptionRequest, opts ...grpc.CallOption) (*StartTranscriptionResponse, error)
+	// Changes the running transcription's locale or speech model. TranscriptionUpdated, or
+	// TranscriptionFailed, follows.
+	UpdateTranscription(ctx context.Context, in *UpdateTranscriptionRequest, opts ...grpc.CallOption) (*UpdateTranscriptionResponse, error)
+	// Stops live transcription. TranscriptionStopped follows; the WebSocket closes after it.
+	StopTranscription(ctx context.Context, in *StopTranscriptionRequest, opts ...grpc.CallOption) (*StopTranscriptionResponse, error)
+	// Starts streaming the call's audio to the WebSocket given at set-up (media_streaming_options).
+	// MediaStreamingStarted, or MediaStreamingFailed, follows.
+	StartMediaStreaming(ctx context.Context, in *StartMediaStreamingRequest, opts ...grpc.CallOption) (*StartMediaStreamingResponse, error)
+	// Stops media streaming. MediaStreamingStopped follows; the WebSocket closes after it.
+	StopMediaStreaming(ctx context.Context, in *StopMediaStreamingRequest, opts ...grpc.CallOption) (*StopMediaStreamingResponse, error)
 }
 
 type mediaServiceClient struct {
@@ -154,6 +172,56 @@ func (c *mediaServiceClient) CancelAllMediaOperations(ctx context.Context, in *C
 	return out, nil
 }
 
+func (c *mediaServiceClient) StartTranscription(ctx context.Context, in *StartTranscriptionRequest, opts ...grpc.CallOption) (*StartTranscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartTranscriptionResponse)
+	err := c.cc.Invoke(ctx, MediaService_StartTranscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaServiceClient) UpdateTranscription(ctx context.Context, in *UpdateTranscriptionRequest, opts ...grpc.CallOption) (*UpdateTranscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateTranscriptionResponse)
+	err := c.cc.Invoke(ctx, MediaService_UpdateTranscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaServiceClient) StopTranscription(ctx context.Context, in *StopTranscriptionRequest, opts ...grpc.CallOption) (*StopTranscriptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StopTranscriptionResponse)
+	err := c.cc.Invoke(ctx, MediaService_StopTranscription_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaServiceClient) StartMediaStreaming(ctx context.Context, in *StartMediaStreamingRequest, opts ...grpc.CallOption) (*StartMediaStreamingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartMediaStreamingResponse)
+	err := c.cc.Invoke(ctx, MediaService_StartMediaStreaming_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *mediaServiceClient) StopMediaStreaming(ctx context.Context, in *StopMediaStreamingRequest, opts ...grpc.CallOption) (*StopMediaStreamingResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StopMediaStreamingResponse)
+	err := c.cc.Invoke(ctx, MediaService_StopMediaStreaming_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MediaServiceServer is the server API for MediaService service.
 // All implementations must embed UnimplementedMediaServiceServer
 // for forward compatibility.
@@ -189,6 +257,19 @@ type MediaServiceServer interface {
 	// Cancels the running play or recognize and every queued one. PlayCanceled and
 	// RecognizeCanceled follow for each.
 	CancelAllMediaOperations(context.Context, *CancelAllMediaOperationsRequest) (*CancelAllMediaOperationsResponse, error)
+	// Starts live transcription of the call, to the WebSocket given at set-up
+	// (transcription_options). TranscriptionStarted, or TranscriptionFailed, follows.
+	StartTranscription(context.Context, *StartTranscriptionRequest) (*StartTranscriptionResponse, error)
+	// Changes the running transcription's locale or speech model. TranscriptionUpdated, or
+	// TranscriptionFailed, follows.
+	UpdateTranscription(context.Context, *UpdateTranscriptionRequest) (*UpdateTranscriptionResponse, error)
+	// Stops live transcription. TranscriptionStopped follows; the WebSocket closes after it.
+	StopTranscription(context.Context, *StopTranscriptionRequest) (*StopTranscriptionResponse, error)
+	// Starts streaming the call's audio to the WebSocket given at set-up (media_streaming_options).
+	// MediaStreamingStarted, or MediaStreamingFailed, follows.
+	StartMediaStreaming(context.Context, *StartMediaStreamingRequest) (*StartMediaStreamingResponse, error)
+	// Stops media streaming. MediaStreamingStopped follows; the WebSocket closes after it.
+	StopMediaStreaming(context.Context, *StopMediaStreamingRequest) (*StopMediaStreamingResponse, error)
 	mustEmbedUnimplementedMediaServiceServer()
 }
 
@@ -222,6 +303,21 @@ func (UnimplementedMediaServiceServer) Unhold(context.Context, *UnholdRequest) (
 }
 func (UnimplementedMediaServiceServer) CancelAllMediaOperations(context.Context, *CancelAllMediaOperationsRequest) (*CancelAllMediaOperationsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelAllMediaOperations not implemented")
+}
+func (UnimplementedMediaServiceServer) StartTranscription(context.Context, *StartTranscriptionRequest) (*StartTranscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartTranscription not implemented")
+}
+func (UnimplementedMediaServiceServer) UpdateTranscription(context.Context, *UpdateTranscriptionRequest) (*UpdateTranscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateTranscription not implemented")
+}
+func (UnimplementedMediaServiceServer) StopTranscription(context.Context, *StopTranscriptionRequest) (*StopTranscriptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopTranscription not implemented")
+}
+func (UnimplementedMediaServiceServer) StartMediaStreaming(context.Context, *StartMediaStreamingRequest) (*StartMediaStreamingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartMediaStreaming not implemented")
+}
+func (UnimplementedMediaServiceServer) StopMediaStreaming(context.Context, *StopMediaStreamingRequest) (*StopMediaStreamingResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopMediaStreaming not implemented")
 }
 func (UnimplementedMediaServiceServer) mustEmbedUnimplementedMediaServiceServer() {}
 func (UnimplementedMediaServiceServer) testEmbeddedByValue()                      {}
@@ -388,6 +484,96 @@ func _MediaService_CancelAllMediaOperations_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MediaService_StartTranscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartTranscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaServiceServer).StartTranscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaService_StartTranscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaServiceServer).StartTranscription(ctx, req.(*StartTranscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaService_UpdateTranscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateTranscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaServiceServer).UpdateTranscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaService_UpdateTranscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaServiceServer).UpdateTranscription(ctx, req.(*UpdateTranscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaService_StopTranscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopTranscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaServiceServer).StopTranscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaService_StopTranscription_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaServiceServer).StopTranscription(ctx, req.(*StopTranscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaService_StartMediaStreaming_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartMediaStreamingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaServiceServer).StartMediaStreaming(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaService_StartMediaStreaming_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaServiceServer).StartMediaStreaming(ctx, req.(*StartMediaStreamingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MediaService_StopMediaStreaming_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopMediaStreamingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MediaServiceServer).StopMediaStreaming(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MediaService_StopMediaStreaming_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MediaServiceServer).StopMediaStreaming(ctx, req.(*StopMediaStreamingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MediaService_ServiceDesc is the grpc.ServiceDesc for MediaService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -426,6 +612,26 @@ var MediaService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelAllMediaOperations",
 			Handler:    _MediaService_CancelAllMediaOperations_Handler,
+		},
+		{
+			MethodName: "StartTranscription",
+			Handler:    _MediaService_StartTranscription_Handler,
+		},
+		{
+			MethodName: "UpdateTranscription",
+			Handler:    _MediaService_UpdateTranscription_Handler,
+		},
+		{
+			MethodName: "StopTranscription",
+			Handler:    _MediaService_StopTranscription_Handler,
+		},
+		{
+			MethodName: "StartMediaStreaming",
+			Handler:    _MediaService_StartMediaStreaming_Handler,
+		},
+		{
+			MethodName: "StopMediaStreaming",
+			Handler:    _MediaService_StopMediaStreaming_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
