@@ -84,14 +84,6 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// listening reports whether anything takes the call's audio: without, what participants say
-// goes nowhere.
-func (h *mediaHub) listening() bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.running
-}
-
 // addStream and the others register what takes the audio; the clock runs while anything does.
 func (h *mediaHub) addStream(s *wsStream) {
 	h.mu.Lock()

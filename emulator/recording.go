@@ -90,7 +90,6 @@ type recording struct {
 	tracks    [][]int16      // unmixed, one per channel
 	channelOf map[string]int // unmixed: participant raw ID -> channel
 	reserved  map[string]int // channelAffinity and audioChannelParticipantOrdering
-	order     []string       // participants by channel, for the metadata
 }
 
 // recordingDocument is a written recording file: what recording_content.go serves.
