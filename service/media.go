@@ -205,16 +205,8 @@ func (s *MediaServer) StartContinuousDtmfRecognition(ctx context.Context, req *c
 }
 
 var startContinuousDtmf = unary[*callgatev1.StartContinuousDtmfRecognitionRequest, *callgatev1.StartContinuousDtmfRecognitionResponse, *acs.ContinuousDtmfRecognitionRequest, struct{}]{
-	build: func(_ *core, v *validator, req *callgatev1.StartContinuousDtmfRecognitionRequest) (*acs.ContinuousDtmfRecognitionRequest, outcome) {
-		v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
-		return &acs.ContinuousDtmfRecognitionRequest{
-			CallConnectionID:     req.GetCallConnectionId(),
-			TargetParticipant:    acs.CallMediaIdentifier(v.identifier(at("target_participant"), req.GetTargetParticipant(), existing)),
-			OperationContext:     req.GetOperationContext(),
-			OperationCallbackURI: req.GetOperationCallbackUri(),
-		}, outcome{}
-	},
-	call: noResult((*acs.Client).StartContinuousDtmfRecognition),
+	build: buildContinuousDtmf[*callgatev1.StartContinuousDtmfRecognitionRequest],
+	call:  noResult((*acs.Client).StartContinuousDtmfRecognition),
 	respond: func(*acs.ContinuousDtmfRecognitionRequest, struct{}) *callgatev1.StartContinuousDtmfRecognitionResponse {
 		return &callgatev1.StartContinuousDtmfRecognitionResponse{}
 	},
@@ -226,19 +218,29 @@ func (s *MediaServer) StopContinuousDtmfRecognition(ctx context.Context, req *ca
 }
 
 var stopContinuousDtmf = unary[*callgatev1.StopContinuousDtmfRecognitionRequest, *callgatev1.StopContinuousDtmfRecognitionResponse, *acs.ContinuousDtmfRecognitionRequest, struct{}]{
-	build: func(_ *core, v *validator, req *callgatev1.StopContinuousDtmfRecognitionRequest) (*acs.ContinuousDtmfRecognitionRequest, outcome) {
-		v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
-		return &acs.ContinuousDtmfRecognitionRequest{
-			CallConnectionID:     req.GetCallConnectionId(),
-			TargetParticipant:    acs.CallMediaIdentifier(v.identifier(at("target_participant"), req.GetTargetParticipant(), existing)),
-			OperationContext:     req.GetOperationContext(),
-			OperationCallbackURI: req.GetOperationCallbackUri(),
-		}, outcome{}
-	},
-	call: noResult((*acs.Client).StopContinuousDtmfRecognition),
+	build: buildContinuousDtmf[*callgatev1.StopContinuousDtmfRecognitionRequest],
+	call:  noResult((*acs.Client).StopContinuousDtmfRecognition),
 	respond: func(*acs.ContinuousDtmfRecognitionRequest, struct{}) *callgatev1.StopContinuousDtmfRecognitionResponse {
 		return &callgatev1.StopContinuousDtmfRecognitionResponse{}
 	},
+}
+
+// continuousDtmfRequest is what starting and stopping continuous recognition both carry.
+type continuousDtmfRequest interface {
+	GetCallConnectionId() string
+	GetTargetParticipant() *callgatev1.CommunicationIdentifier
+	GetOperationContext() string
+	GetOperationCallbackUri() string
+}
+
+func buildContinuousDtmf[R continuousDtmfRequest](_ *core, v *validator, req R) (*acs.ContinuousDtmfRecognitionRequest, outcome) {
+	v.callbackURI("operation_callback_uri", req.GetOperationCallbackUri())
+	return &acs.ContinuousDtmfRecognitionRequest{
+		CallConnectionID:     req.GetCallConnectionId(),
+		TargetParticipant:    acs.CallMediaIdentifier(v.identifier(at("target_participant"), req.GetTargetParticipant(), existing)),
+		OperationContext:     req.GetOperationContext(),
+		OperationCallbackURI: req.GetOperationCallbackUri(),
+	}, outcome{}
 }
 
 // SendDtmfTones sends tones to a participant.
