@@ -381,28 +381,38 @@ func (e *Emulator) ctlGetCall(w http.ResponseWriter, r *http.Request) {
 // get ParticipantsUpdated, and a call left with no remote participant ends
 // (CallDisconnected).
 func (e *Emulator) ctlParticipantHangUp(w http.ResponseWriter, r *http.Request) {
-	rawID := controlRawID(r.PathValue("rawId"))
 	e.mu.Lock()
 	defer e.unlockAndFlush()
-	c, ok := e.calls[r.PathValue("id")]
-	if !ok || !c.live() {
-		writeControlError(w, http.StatusNotFound, "no such live call connection")
+	c, rawID, ok := e.controlParticipantLocked(w, r, "hang up through the REST API")
+	if !ok {
 		return
 	}
 	v := c.conv
-	if v.find(rawID) == nil {
-		writeControlError(w, http.StatusNotFound, "no such participant in the call")
-		return
-	}
-	if v.isApp(rawID) {
-		writeControlError(w, http.StatusBadRequest, "that is the application's own identity: hang up through the REST API")
-		return
-	}
 	v.removeParticipant(rawID)
 	e.log.Info("remote participant hung up", append(c.logFields(), zap.String("participant", rawID))...)
 	e.participantsUpdatedLocked(v)
 	e.checkConversationLocked(v, resultOthersLeft)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// controlParticipantLocked finds the live call {id} and its remote participant {rawId}, or
+// answers why not; appRefusal says what the application's own identity is not, for that case.
+func (e *Emulator) controlParticipantLocked(w http.ResponseWriter, r *http.Request, appRefusal string) (*callConn, string, bool) {
+	rawID := controlRawID(r.PathValue("rawId"))
+	c, ok := e.calls[r.PathValue("id")]
+	if !ok || !c.live() {
+		writeControlError(w, http.StatusNotFound, "no such live call connection")
+		return nil, "", false
+	}
+	if c.conv.find(rawID) == nil {
+		writeControlError(w, http.StatusNotFound, "no such participant in the call")
+		return nil, "", false
+	}
+	if c.conv.isApp(rawID) {
+		writeControlError(w, http.StatusBadRequest, "that is the application's own identity: "+appRefusal)
+		return nil, "", false
+	}
+	return c, rawID, true
 }
 
 // controlRawID takes the control API's "+1..." shorthand for "4:+1...".
@@ -463,23 +473,13 @@ func (e *Emulator) ctlParticipantSay(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) participantInput(w http.ResponseWriter, r *http.Request, tones []string, speech string) {
-	rawID := controlRawID(r.PathValue("rawId"))
 	e.mu.Lock()
 	defer e.unlockAndFlush()
-	c, ok := e.calls[r.PathValue("id")]
-	if !ok || !c.live() {
-		writeControlError(w, http.StatusNotFound, "no such live call connection")
+	c, rawID, ok := e.controlParticipantLocked(w, r, "not a simulated participant")
+	if !ok {
 		return
 	}
 	v := c.conv
-	if v.find(rawID) == nil {
-		writeControlError(w, http.StatusNotFound, "no such participant in the call")
-		return
-	}
-	if v.isApp(rawID) {
-		writeControlError(w, http.StatusBadRequest, "that is the application's own identity, not a simulated participant")
-		return
-	}
 	e.participantInputLocked(v, rawID, tones, speech)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -35,19 +35,13 @@ func (e *Emulator) ctlParticipantAudio(w http.ResponseWriter, r *http.Request) {
 		writeControlError(w, http.StatusBadRequest, "the body is not a WAV the emulator takes: "+err.Error())
 		return
 	}
-	rawID := controlRawID(r.PathValue("rawId"))
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c, ok := e.calls[r.PathValue("id")]
-	if !ok || !c.live() {
-		writeControlError(w, http.StatusNotFound, "no such live call connection")
+	c, rawID, ok := e.controlParticipantLocked(w, r, "it has no voice of its own")
+	if !ok {
 		return
 	}
 	v := c.conv
-	if v.find(rawID) == nil || v.isApp(rawID) {
-		writeControlError(w, http.StatusNotFound, "no such remote participant in the call")
-		return
-	}
 	if v.hub == nil || !v.hub.voice(rawID, samples) {
 		writeControlError(w, http.StatusConflict, "nothing takes the call's audio: start media streaming, transcription or a recording first")
 		return
