@@ -107,7 +107,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		wg.Wait()
 	}()
 	base := "ws://" + ln.Addr().String()
-	a.say("ready: streams to %s", base)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -124,7 +123,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		cancel()
 	}()
-	for in, err := range c.WatchIncoming(ctx, client.To(client.Phone(cfg.number))) {
+	// A heartbeat proves the stream is open (a call ringing before it opened is not seen), so
+	// "ready" waits for the first.
+	var ready sync.Once
+	for in, err := range c.WatchIncoming(ctx, client.To(client.Phone(cfg.number)), client.OnHeartbeat(func(*callgatev1.Heartbeat) {
+		ready.Do(func() { a.say("ready: streams to %s", base) })
+	})) {
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
