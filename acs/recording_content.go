@@ -41,7 +41,8 @@ type DownloadRequest struct {
 type Download struct {
 	Body        io.ReadCloser
 	ContentType string
-	// Partial is set for a 206 answer to a Range.
+	// Partial is set for a 206 answer to a Range. Body holds the range asked for either way: of
+	// a whole file sent by a server that ignored Range, the client skips to the offset.
 	Partial bool
 	// Size is the bytes Body holds, -1 when ACS did not say.
 	Size int64
@@ -67,7 +68,36 @@ func (c *Client) DownloadRecording(ctx context.Context, req *DownloadRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Download{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), Partial: resp.StatusCode == http.StatusPartialContent, Size: resp.ContentLength}, nil
+	d := &Download{Body: resp.Body, ContentType: resp.Header.Get("Content-Type"), Partial: resp.StatusCode == http.StatusPartialContent, Size: resp.ContentLength}
+	if rng != "" && !d.Partial {
+		// A server may ignore Range and send the whole file: the caller still gets the bytes it
+		// asked for, never the file's start as if it were at Offset.
+		if err := d.skipToRange(req.Offset, req.Length); err != nil {
+			_ = resp.Body.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// skipToRange makes a whole file's Body the range [offset, offset+length) of it.
+func (d *Download) skipToRange(offset, length int64) error {
+	if _, err := io.CopyN(io.Discard, d.Body, offset); err != nil {
+		return fmt.Errorf("acs: skipping to offset %d of a download that ignored Range: %w", offset, err)
+	}
+	if d.Size >= 0 {
+		d.Size = max(d.Size-offset, 0)
+	}
+	if length > 0 {
+		d.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(d.Body, length), d.Body}
+		if d.Size >= 0 {
+			d.Size = min(d.Size, length)
+		}
+	}
+	return nil
 }
 
 // DeleteRecording deletes a recording chunk: DELETE {deleteLocation}. The SDK takes only 200

@@ -218,3 +218,32 @@ func TestDeleteRecordingWantsOK(t *testing.T) {
 		t.Errorf("404: %v", err)
 	}
 }
+
+// A storage server that ignores Range and sends the whole file still gives the caller the bytes
+// it asked for: the download never starts at the file's beginning as if it were at the offset.
+func TestDownloadRangeIgnored(t *testing.T) {
+	file := []byte("0123456789abcdefghij")
+	srv := newContentServer(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(file) })
+	c := srv.client(t, "http://127.0.0.1:36317")
+	for _, tc := range []struct {
+		offset, length int64
+		want           string
+	}{{0, 0, string(file)}, {5, 0, "56789abcdefghij"}, {5, 4, "5678"}, {18, 10, "ij"}} {
+		d, err := c.DownloadRecording(testContext(t), &acs.DownloadRequest{Location: storageLocation, Offset: tc.offset, Length: tc.length})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(d.Body)
+		_ = d.Body.Close()
+		if err != nil || string(got) != tc.want || d.Partial || d.Size != int64(len(tc.want)) {
+			t.Errorf("offset %d length %d: %q (size %d, partial %v, %v), want %q", tc.offset, tc.length, got, d.Size, d.Partial, err, tc.want)
+		}
+		if rng := srv.next(t).Header.Get("Range"); (tc.offset > 0) != (rng != "") {
+			t.Errorf("offset %d: Range %q", tc.offset, rng)
+		}
+	}
+	// Beyond the file's end is an error, not an empty success.
+	if _, err := c.DownloadRecording(testContext(t), &acs.DownloadRequest{Location: storageLocation, Offset: 100}); err == nil {
+		t.Error("offset past the end: no error")
+	}
+}
