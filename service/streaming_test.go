@@ -243,3 +243,76 @@ func TestMediaStreamingFailures(t *testing.T) {
 		t.Errorf("transcription on a call set up without it: %v", err)
 	}
 }
+
+// Transcription without enableIntermediateResults sends final results only; a WAV given through
+// the control API is streamed as the participant's voice.
+func TestFinalResultsOnlyAndWAVVoice(t *testing.T) {
+	s := newStack(t)
+	ctx := testContext(t)
+	ws := newWSReceiver(t)
+	callee := s.acsUser()
+	res, err := s.Calls.CreateCall(ctx, &callgatev1.CreateCallRequest{
+		Targets: []*callgatev1.CommunicationIdentifier{userID(callee)}, Wait: tenSeconds,
+		MediaStreamingOptions: &callgatev1.MediaStreamingOptions{TransportUrl: ws.url("/media"),
+			AudioChannel: callgatev1.MediaStreamingAudioChannel_MEDIA_STREAMING_AUDIO_CHANNEL_MIXED,
+			AudioFormat:  callgatev1.AudioFormat_AUDIO_FORMAT_PCM_16K_MONO, StartMediaStreaming: proto.Bool(true)},
+		TranscriptionOptions: &callgatev1.TranscriptionOptions{TransportUrl: ws.url("/transcription"), Locale: "en-US", StartTranscription: proto.Bool(true)},
+	})
+	if err != nil {
+		t.Fatalf("CreateCall: %v", err)
+	}
+	callID := res.GetCall().GetCallConnectionId()
+	media, tr := conns(t, ctx, ws)
+
+	s.say(t, callID, callee, "Hello agent")
+	first, _ := tr.until(t, ctx, func(m streamMsg) bool { return m.Kind == "TranscriptionData" })
+	if first.Transcript.Status != "Final" || first.Transcript.Text != "Hello agent" {
+		t.Errorf("without intermediate results, the first result is %s", first.raw)
+	}
+
+	// Once the spoken words passed (half a second of silence after voice), the WAV's voice.
+	heard, quiet := false, 0
+	media.until(t, ctx, func(m streamMsg) bool {
+		if m.Kind != "AudioData" {
+			return false
+		}
+		if !m.Audio.Silent {
+			heard, quiet = true, 0
+			return false
+		}
+		quiet++
+		return heard && quiet == 25
+	})
+	body := append(wavHeader(16000, 8000), tone(8000, 700, 16000)...)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, s.ControlURL+"/calls/"+callID+"/participants/"+escapeRawID(callee)+"/audio", bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("PUT audio: %d", resp.StatusCode)
+	}
+	voiced, _ := media.until(t, ctx, func(m streamMsg) bool { return m.Kind == "AudioData" && !m.Audio.Silent })
+	if len(pcm(voiced)) != 320 {
+		t.Errorf("a voiced frame of %d samples", len(pcm(voiced)))
+	}
+}
+
+// wavHeader is the 44-byte header of a mono 16-bit PCM WAV of n samples at rate.
+func wavHeader(rate, n int) []byte {
+	h := make([]byte, 44)
+	copy(h, "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], uint32(36+2*n))
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 1)
+	binary.LittleEndian.PutUint16(h[22:], 1)
+	binary.LittleEndian.PutUint32(h[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(h[28:], uint32(2*rate))
+	binary.LittleEndian.PutUint16(h[32:], 2)
+	binary.LittleEndian.PutUint16(h[34:], 16)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], uint32(2*n))
+	return h
+}
