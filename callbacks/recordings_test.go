@@ -72,6 +72,18 @@ func TestRecordingStateChangedSample(t *testing.T) {
 	if recs[1].GetRecordingStateChanged().GetState() != callgatev1.RecordingState_RECORDING_STATE_INACTIVE || recs[1].GetCallConnectionId() != "" {
 		t.Errorf("second event %v", recs[1])
 	}
+	// StartRecordingFailed (no live sample: the state event's envelope with ACS's failure data)
+	// reaches the call's log typed.
+	failed := mustJSON(t, []any{map[string]any{"id": "failed-event", "source": sample["source"], "subject": sample["subject"],
+		"type": "Microsoft.Communication.StartRecordingFailed", "specversion": "1.0", "time": sample["time"],
+		"data": map[string]any{"callConnectionId": callID, "recordingId": recordingID, "correlationId": data["correlationId"],
+			"resultInformation": map[string]any{"code": 400, "subCode": 8500, "message": "failed"}}}})
+	if resp := f.post(t, f.callsURL(), "application/json", "", failed); resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST StartRecordingFailed = %d", resp.StatusCode)
+	}
+	if ev := f.readCall(t, callID, 2)[1]; ev.GetStartRecordingFailed().GetRecordingId() != recordingID || ev.GetResultInformation().GetSubCode() != 8500 {
+		t.Errorf("StartRecordingFailed typed as %v", ev)
+	}
 	// Any other event without a call connection is still refused.
 	sample["type"] = "Microsoft.Communication.PlayCompleted"
 	sample["id"] = "third-event"
