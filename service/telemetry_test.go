@@ -163,7 +163,8 @@ func TestRESTRunsTheChainOnce(t *testing.T) {
 // it), and the callback's span and its append carry the call connection ID that joins them.
 func TestTraceOfACreateCall(t *testing.T) {
 	spans := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
+	ended := endSignal(make(chan struct{}, 1))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans), sdktrace.WithSpanProcessor(ended))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
 	s := newStack(t, withTelemetry(telemetry.Nop().WithTracer(tp)))
 
@@ -203,14 +204,23 @@ func TestTraceOfACreateCall(t *testing.T) {
 		t.Errorf("ACS saw traceparent %q, want the ACS request's span in the caller's trace", first)
 	}
 
+	// The callback's span ends once its response is written, which may be after the wait saw
+	// the event in the log.
 	var callback sdktrace.ReadOnlySpan
-	for _, sp := range spans.GetSpans().Snapshots() {
-		if strings.HasPrefix(sp.Name(), "callback POST /callbacks/calls") && hasAttr(sp, "callgate.call_connection_id", callID) {
-			callback = sp
+	for callback == nil {
+		for _, sp := range spans.GetSpans().Snapshots() {
+			if strings.HasPrefix(sp.Name(), "callback POST /callbacks/calls") && hasAttr(sp, "callgate.call_connection_id", callID) {
+				callback = sp
+			}
 		}
-	}
-	if callback == nil {
-		t.Fatalf("no callback span names call %s: %v", callID, names(spans))
+		if callback != nil {
+			break
+		}
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			t.Fatalf("no callback span names call %s: %v", callID, names(spans))
+		}
 	}
 	appended := false
 	for _, sp := range spans.GetSpans().Snapshots() {
@@ -264,6 +274,19 @@ func TestTraceOfARESTRequest(t *testing.T) {
 		t.Errorf("the REST request's span lacks the call connection ID: %v", server.Attributes())
 	}
 }
+
+// endSignal is a span processor that signals each span's end, for a test to wait on.
+type endSignal chan struct{}
+
+func (e endSignal) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+func (e endSignal) OnEnd(sdktrace.ReadOnlySpan) {
+	select {
+	case e <- struct{}{}:
+	default:
+	}
+}
+func (e endSignal) Shutdown(context.Context) error   { return nil }
+func (e endSignal) ForceFlush(context.Context) error { return nil }
 
 func names(e *tracetest.InMemoryExporter) []string {
 	var out []string
