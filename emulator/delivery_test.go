@@ -198,6 +198,13 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		env.recv.close()
 		env.client.CloseIdleConnections()
 	}()
+	waitGoroutines(t, before)
+}
+
+// waitGoroutines waits until no more than before goroutines run: what Close stopped has
+// returned.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {

@@ -53,15 +53,7 @@ func TestCloseEndsStreamsAndRecordings(t *testing.T) {
 		env.recv.close()
 		env.client.CloseIdleConnections()
 	}()
-	deadline := time.Now().Add(waitTimeout)
-	for runtime.NumGoroutine() > before {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			t.Fatalf("%d goroutines before, %d after Close:\n%s", before, runtime.NumGoroutine(), buf[:n])
-		}
-		time.Sleep(10 * time.Millisecond) // polling: goroutine exit raises no event
-	}
+	waitGoroutines(t, before)
 }
 
 // Synthesised speech: a tone per word where the words say they are, silence between, audible.
