@@ -15,7 +15,7 @@ import (
 // request, up to replayBatch messages back, then an end-of-batch status), not one request per
 // entry: at one round trip per entry a resuming watcher caught up at about 10,000 entries/s.
 const (
-	replayBatch = 256
+	replayBatch = 1024
 	// replayBatchBytes bounds what one batch holds in the watcher's memory.
 	replayBatchBytes = 1 << 20
 )

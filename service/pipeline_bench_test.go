@@ -522,6 +522,19 @@ func BenchmarkIdleWatcherMemory(b *testing.B) {
 			r.watchers(b, ctx, callIDs(fmt.Sprintf("idle-%d", time.Now().UnixNano()), n), 1)
 		})
 	})
+	// Streams that each sent an event before they went idle: the send path's stack counts too.
+	b.Run("watchcall-after-event", func(b *testing.B) {
+		idleMemory(b, 1000, func(r *benchReplica, ctx context.Context, n int) {
+			calls := callIDs(fmt.Sprintf("idle-%d", time.Now().UnixNano()), n)
+			d := r.watchers(b, ctx, calls, 1)
+			for i, id := range calls {
+				if err := r.post(ctx, id, i, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			d.wait(b, int64(n))
+		})
+	})
 	b.Run("grpc-baseline", func(b *testing.B) {
 		idleMemory(b, 1000, func(r *benchReplica, ctx context.Context, n int) {
 			var ready sync.WaitGroup

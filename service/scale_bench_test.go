@@ -8,33 +8,44 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/callgate/callgate/service"
 )
 
-// BenchmarkCallbacksScale is BenchmarkCallbacksToWatchers as the work grows, at 2,000 events/s:
+// BenchmarkCallbacksScale is BenchmarkCallbacksToWatchers as the work grows, at 2,000 events/s
+// unless the row names a rate (1,000 watchers at 500 to 3,000 events/s: where the tail bends);
 // watchers per call (1,000 and 10,000 streams over 100 calls), calls in progress (100, 1,000 and
 // 10,000 calls with one stream each: as many streams as calls, one delivery per event), and three
 // replicas on one external three-node NATS cluster (R3 streams) against one embedded, with the
-// POSTs and the 1,000 streams spread over the replicas.
+// POSTs and the 1,000 streams spread over the replicas. Streams heartbeat every 500 ms when idle
+// (so that they are ready soon); with 10,000 calls, each idle most of the time, that is 20,000
+// heartbeats a second, ten times the events: the last row runs them at the default 15 s.
 //
 //	go test -run '^$' -bench BenchmarkCallbacksScale -benchtime=20000x ./service/
 func BenchmarkCallbacksScale(b *testing.B) {
-	const rate = 2000
+	const hb = 500 * time.Millisecond
 	for _, c := range []struct {
-		name           string
-		calls, perCall int
+		name                 string
+		calls, perCall, rate int
+		heartbeat            time.Duration
 	}{
-		{"watchers=1000", 100, 10},
-		{"watchers=10000", 100, 100},
-		{"calls=100", 100, 1},
-		{"calls=1000", 1000, 1},
-		{"calls=10000", 10000, 1},
+		{"watchers=1000", 100, 10, 2000, hb},
+		{"watchers=10000", 100, 100, 2000, hb},
+		{"calls=100", 100, 1, 2000, hb},
+		{"calls=1000", 1000, 1, 2000, hb},
+		{"calls=10000", 10000, 1, 2000, hb},
+		{"calls=10000/heartbeat=15s", 10000, 1, 2000, service.DefaultHeartbeat},
+		{"watchers=1000/rate=500", 100, 10, 500, hb},
+		{"watchers=1000/rate=1000", 100, 10, 1000, hb},
+		{"watchers=1000/rate=1500", 100, 10, 1500, hb},
+		{"watchers=1000/rate=3000", 100, 10, 3000, hb},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			callbacksToWatchers(b, []*benchReplica{startBenchReplica(b, 500*time.Millisecond)}, c.calls, c.perCall, rate)
+			callbacksToWatchers(b, []*benchReplica{startBenchReplica(b, c.heartbeat)}, c.calls, c.perCall, c.rate)
 		})
 	}
 	b.Run("replicas=3-cluster", func(b *testing.B) {
-		callbacksToWatchers(b, clusterReplicas(b), 100, 10, rate)
+		callbacksToWatchers(b, clusterReplicas(b), 100, 10, 2000)
 	})
 }
 
