@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// BenchmarkParseParticipantsUpdated is the parse of one typical event, the per-event work of the callback
-// handler before the append:
+// BenchmarkParseParticipantsUpdated is the parse and encoding of one typical event, the per-event work
+// of the callback handler before the append:
 //
 //	go test -run "^$" -bench ParseParticipantsUpdated ./callbacks/
 func BenchmarkParseParticipantsUpdated(b *testing.B) {
@@ -17,7 +17,11 @@ func BenchmarkParseParticipantsUpdated(b *testing.B) {
 		if err := json.Unmarshal(body, &ce); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := parseCallEvent(ce); err != nil {
+		ev, err := parseCallEvent(ce)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := encodeCallEvent(ev, ce.Data); err != nil {
 			b.Fatal(err)
 		}
 	}

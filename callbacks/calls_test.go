@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
 )
@@ -275,6 +276,8 @@ func TestMalformedAndOversizedBodies(t *testing.T) {
 		{"event without id", `[{"type":"Microsoft.Communication.CallConnected","data":{"callConnectionId":"c"}}]`, http.StatusBadRequest},
 		{"event without a call", `[{"id":"x","type":"Microsoft.Communication.CallConnected","data":{}}]`, http.StatusBadRequest},
 		{"data not an object", `[{"id":"x","type":"T","source":"calling/callConnections/c","data":[1]}]`, http.StatusBadRequest},
+		// Stored, no client could decode it, nor the events after it on a stream.
+		{"data nested too deep", `[{"id":"x","type":"T","source":"calling/callConnections/c","data":{"a":` + strings.Repeat("[", maxDataDepth) + strings.Repeat("]", maxDataDepth) + `}}]`, http.StatusBadRequest},
 		{"too large", `[` + strings.Repeat(" ", 65<<10) + `]`, http.StatusRequestEntityTooLarge},
 		// A 400, not a 503: delivering it again could never store it.
 		{"call ID too long for the log", `[{"id":"x","type":"T","data":{"callConnectionId":"` + strings.Repeat("c", 2000) + `"}}]`, http.StatusBadRequest},
@@ -323,15 +326,24 @@ func TestStoreFailureAsksForRedelivery(t *testing.T) {
 
 func TestParsedEventsSurviveTheLog(t *testing.T) {
 	// What the handler stores is exactly what it parsed: a round trip keeps every field.
-	ev, err := parseCallEvent(cloudEvent{ID: "x", Type: "Microsoft.Communication.CallConnected", Source: "calling/callConnections/c1",
-		Time: "2026-11-25T10:00:00.1234567+00:00", Data: json.RawMessage(`{"operationContext":"o"}`)})
+	ce := cloudEvent{ID: "x", Type: "Microsoft.Communication.CallConnected", Source: "calling/callConnections/c1",
+		Time: "2026-11-25T10:00:00.1234567+00:00", Data: map[string]any{"operationContext": "o"}}
+	ev, err := parseCallEvent(ce)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := proto.Marshal(ev)
+	b, err := encodeCallEvent(ev, ce.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	back := &callgatev1.CallEvent{}
-	if err := proto.Unmarshal(b, back); err != nil || !proto.Equal(ev, back) {
-		t.Fatalf("round trip: %v %v", back, err)
+	if err := proto.Unmarshal(b, back); err != nil {
+		t.Fatal(err)
+	}
+	want := proto.Clone(ev).(*callgatev1.CallEvent)
+	want.Data, _ = structpb.NewStruct(ce.Data)
+	if !proto.Equal(want, back) {
+		t.Fatalf("round trip: %v, want %v", back, want)
 	}
 	if back.GetCallConnectionId() != "c1" || back.GetTime().AsTime().Nanosecond() != 123456700 {
 		t.Errorf("call %q time %v", back.GetCallConnectionId(), back.GetTime().AsTime())

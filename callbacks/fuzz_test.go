@@ -31,7 +31,7 @@ func FuzzParseCallEvents(f *testing.F) {
 			if ev.GetCallConnectionId() == "" || ev.GetId() == "" {
 				t.Fatalf("parsed an event without call or id: %v", ev)
 			}
-			if _, err := proto.Marshal(ev); err != nil {
+			if _, err := encodeCallEvent(ev, ce.Data); err != nil {
 				t.Fatalf("cannot encode parsed event: %v", err)
 			}
 		}

@@ -16,7 +16,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/callgate/callgate/eventlog"
 	callgatev1 "github.com/callgate/callgate/gen/callgate/v1"
@@ -154,15 +153,15 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 			h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 			return
 		}
-		if rec := recordingEventOf(ev, ce.Source); rec != nil {
+		if rec := recordingEventOf(ev, ce.Data, ce.Source); rec != nil {
 			recordings = append(recordings, rec)
 			if ev.GetCallConnectionId() == "" {
 				continue
 			}
 		}
-		payload, err := proto.Marshal(ev)
+		payload, err := encodeCallEvent(ev, ce.Data)
 		if err != nil {
-			http.Error(w, "cannot encode event", http.StatusInternalServerError)
+			h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 			return
 		}
 		types = append(types, ce.Type)

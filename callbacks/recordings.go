@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/callgate/callgate/acsproto"
@@ -43,10 +44,10 @@ func isRecordingEvent(eventType string) bool {
 
 // recordingEventOf is a recording's callback event as the recordings log keeps it, nil for the
 // events of calls.
-func recordingEventOf(ev *callgatev1.CallEvent, source string) *callgatev1.RecordingEvent {
+func recordingEventOf(ev *callgatev1.CallEvent, data map[string]any, source string) *callgatev1.RecordingEvent {
 	rec := &callgatev1.RecordingEvent{
 		Id: ev.GetId(), Type: ev.GetType(), Time: ev.GetTime(), CallConnectionId: ev.GetCallConnectionId(),
-		ServerCallId: ev.GetServerCallId(), CorrelationId: ev.GetCorrelationId(), ResultInformation: ev.GetResultInformation(), Data: ev.GetData(),
+		ServerCallId: ev.GetServerCallId(), CorrelationId: ev.GetCorrelationId(), ResultInformation: ev.GetResultInformation(),
 	}
 	switch e := ev.GetEvent().(type) {
 	case *callgatev1.CallEvent_RecordingStateChanged:
@@ -58,6 +59,8 @@ func recordingEventOf(ev *callgatev1.CallEvent, source string) *callgatev1.Recor
 	default:
 		return nil
 	}
+	// What encoding/json decoded always makes a Struct: its strings are valid UTF-8.
+	rec.Data, _ = structpb.NewStruct(data)
 	if rec.RecordingId == "" {
 		rec.RecordingId = recordingIDFromSource(source)
 	}
