@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/callgate/callgate/telemetry"
 )
@@ -124,8 +125,31 @@ func (internalAuthInfo) AuthType() string { return "internal" }
 // registered without malformedAsInvalid would see the empty message instead, never garbage.
 var malformedMark = protowire.AppendBytes(protowire.AppendTag(nil, protowire.MaxValidNumber, protowire.BytesType), []byte("callgate: malformed request"))
 
-// lenientCodec is grpc-go's proto codec, marking what it cannot decode instead of failing.
+// lenientCodec is grpc-go's proto codec, marking what it cannot decode instead of failing, and
+// sending a message made of unknown fields alone as those bytes.
 type lenientCodec struct{ encoding.CodecV2 }
+
+// Marshal sends a message whose only content is unknown fields as exactly those bytes, which is
+// how protobuf encodes it, without copying them. The log's events are streamed so (their stored
+// bytes as the response's unknown fields, service/encoded.go), one response shared by every
+// watcher of the call: the copy was the one encoding left per watcher. The bytes are only read.
+func (c lenientCodec) Marshal(v any) (mem.BufferSlice, error) {
+	if m, ok := v.(proto.Message); ok {
+		r := m.ProtoReflect()
+		if u := r.GetUnknown(); len(u) > 0 && !hasFields(r) {
+			return mem.BufferSlice{mem.SliceBuffer(u)}, nil
+		}
+	}
+	return c.CodecV2.Marshal(v)
+}
+
+func hasFields(m protoreflect.Message) (has bool) {
+	m.Range(func(protoreflect.FieldDescriptor, protoreflect.Value) bool {
+		has = true
+		return false
+	})
+	return has
+}
 
 func (c lenientCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	err := c.CodecV2.Unmarshal(data, v)
