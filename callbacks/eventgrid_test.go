@@ -126,7 +126,12 @@ func TestIncomingCallBothSchemas(t *testing.T) {
 
 func TestEventGridRejectsMalformed(t *testing.T) {
 	f := newFixture(t, false)
-	for _, body := range []string{"nope", `[{"id":"v","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{}}]`, `[{"eventType":"Microsoft.Communication.IncomingCall","data":{}}]`} {
+	deep := strings.Repeat("[", maxDataDepth) + strings.Repeat("]", maxDataDepth)
+	for _, body := range []string{"nope", `[{"id":"v","eventType":"Microsoft.EventGrid.SubscriptionValidationEvent","data":{}}]`, `[{"eventType":"Microsoft.Communication.IncomingCall","data":{}}]`,
+		// Stored, no client could decode it, nor the incoming calls after it on a stream.
+		`[{"id":"i","eventType":"Microsoft.Communication.IncomingCall","data":{"a":` + deep + `}}]`,
+		`[{"id":"r","eventType":"Microsoft.Communication.RecordingFileStatusUpdated","subject":"/recording/call/s/serverCallId/x/recordingId/y","data":{"a":` + deep + `}}]`,
+	} {
 		resp, err := http.Post(f.eventGridURL(), "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)

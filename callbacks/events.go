@@ -130,6 +130,12 @@ func decodeData(raw json.RawMessage) (map[string]any, *structpb.Struct, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, nil, fmt.Errorf("data is not a JSON object: %w", err)
 	}
+	// What a call event's encoding refuses (maxDataDepth), checked by the same sizing.
+	sized, _, err := sizeStructField(0, m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %w", err)
+	}
+	sized.discard()
 	s, err := structpb.NewStruct(m)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %w", err)
