@@ -101,7 +101,7 @@ type Watcher struct {
 	ctx       context.Context // ended when the watcher ends
 	cancel    context.CancelFunc
 	afterDone chan struct{} // closed once the watcher has fully ended
-	notify    chan struct{} // capacity 1: "the queue changed", coalesced
+	notify    chan struct{} // capacity 1: "the queue changed" or "ended", coalesced
 
 	// cursor is the last sequence the replay read, owned by Next.
 	cursor uint64
@@ -228,13 +228,18 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 		}
 		w.caughtUp = true
 		w.mu.Unlock()
+		// The watcher's end wakes it through notify (end), as its ctx's does: ctx is waited on
+		// only when it is not the watch's own, a stream's case. Each channel fewer is one lock
+		// fewer per wait, and a stream waits once per event.
+		done := ctx.Done()
+		if done == w.parent.Done() {
+			done = nil
+		}
 		select {
 		case <-w.notify:
 		case <-idleC:
 			return Entry{}, ErrIdle
-		case <-w.ctx.Done():
-			w.end(w.parentErr())
-		case <-ctx.Done():
+		case <-done:
 			return Entry{}, ctx.Err()
 		}
 	}
@@ -326,6 +331,10 @@ func (w *Watcher) end(err error) {
 		w.queue, w.head = nil, 0
 	}
 	w.mu.Unlock()
+	select {
+	case w.notify <- struct{}{}: // a Next waiting returns why
+	default:
+	}
 	w.cancel()
 	if w.group != nil {
 		w.log.removeMember(w)
