@@ -278,6 +278,7 @@ func TestMalformedAndOversizedBodies(t *testing.T) {
 		{"data not an object", `[{"id":"x","type":"T","source":"calling/callConnections/c","data":[1]}]`, http.StatusBadRequest},
 		// Stored, no client could decode it, nor the events after it on a stream.
 		{"data nested too deep", `[{"id":"x","type":"T","source":"calling/callConnections/c","data":{"a":` + strings.Repeat("[", maxDataDepth) + strings.Repeat("]", maxDataDepth) + `}}]`, http.StatusBadRequest},
+		{"a recording's data nested too deep", `[{"id":"x","type":"Microsoft.Communication.RecordingStateChanged","source":"calling/recordings/s/r/recordingStateChanged","data":{"recordingId":"r","state":"active","a":` + strings.Repeat("[", maxDataDepth) + strings.Repeat("]", maxDataDepth) + `}}]`, http.StatusBadRequest},
 		{"too large", `[` + strings.Repeat(" ", 65<<10) + `]`, http.StatusRequestEntityTooLarge},
 		// A 400, not a 503: delivering it again could never store it.
 		{"call ID too long for the log", `[{"id":"x","type":"T","data":{"callConnectionId":"` + strings.Repeat("c", 2000) + `"}}]`, http.StatusBadRequest},

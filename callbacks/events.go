@@ -130,17 +130,22 @@ func decodeData(raw json.RawMessage) (map[string]any, *structpb.Struct, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, nil, fmt.Errorf("data is not a JSON object: %w", err)
 	}
-	// What a call event's encoding refuses (maxDataDepth), checked by the same sizing.
-	sized, _, err := sizeStructField(0, m)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data: %w", err)
-	}
-	sized.discard()
-	s, err := structpb.NewStruct(m)
+	s, err := dataStruct(m)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %w", err)
 	}
 	return m, s, nil
+}
+
+// dataStruct is data as a Struct, refusing what a call event's encoding refuses (maxDataDepth),
+// checked by the same sizing.
+func dataStruct(data map[string]any) (*structpb.Struct, error) {
+	sized, _, err := sizeStructField(0, data)
+	if err != nil {
+		return nil, err
+	}
+	sized.discard()
+	return structpb.NewStruct(data)
 }
 
 // callIDFromSubject reads the ID out of `calling/callConnections/{id}`.

@@ -153,7 +153,12 @@ func (h *Handler) serveCalls(w http.ResponseWriter, r *http.Request) {
 			h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
 			return
 		}
-		if rec := recordingEventOf(ev, ce.Data, ce.Source); rec != nil {
+		rec, err := recordingEventOf(ev, ce.Data, ce.Source)
+		if err != nil {
+			h.refuse(w, r, http.StatusBadRequest, err.Error(), body)
+			return
+		}
+		if rec != nil {
 			recordings = append(recordings, rec)
 			if ev.GetCallConnectionId() == "" {
 				continue

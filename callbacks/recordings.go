@@ -10,7 +10,6 @@ import (
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/callgate/callgate/acsproto"
@@ -43,8 +42,8 @@ func isRecordingEvent(eventType string) bool {
 }
 
 // recordingEventOf is a recording's callback event as the recordings log keeps it, nil for the
-// events of calls.
-func recordingEventOf(ev *callgatev1.CallEvent, data map[string]any, source string) *callgatev1.RecordingEvent {
+// events of calls; an error for data no client could decode.
+func recordingEventOf(ev *callgatev1.CallEvent, data map[string]any, source string) (*callgatev1.RecordingEvent, error) {
 	rec := &callgatev1.RecordingEvent{
 		Id: ev.GetId(), Type: ev.GetType(), Time: ev.GetTime(), CallConnectionId: ev.GetCallConnectionId(),
 		ServerCallId: ev.GetServerCallId(), CorrelationId: ev.GetCorrelationId(), ResultInformation: ev.GetResultInformation(),
@@ -57,14 +56,16 @@ func recordingEventOf(ev *callgatev1.CallEvent, data map[string]any, source stri
 		rec.RecordingId = e.StartRecordingFailed.GetRecordingId()
 		rec.Event = &callgatev1.RecordingEvent_StartRecordingFailed{StartRecordingFailed: e.StartRecordingFailed}
 	default:
-		return nil
+		return nil, nil
 	}
-	// What encoding/json decoded always makes a Struct: its strings are valid UTF-8.
-	rec.Data, _ = structpb.NewStruct(data)
+	var err error
+	if rec.Data, err = dataStruct(data); err != nil {
+		return nil, fmt.Errorf("event %s: data: %w", ev.GetId(), err)
+	}
 	if rec.RecordingId == "" {
 		rec.RecordingId = recordingIDFromSource(source)
 	}
-	return rec
+	return rec, nil
 }
 
 // recordingIDFromSource reads the recording ID out of
