@@ -100,23 +100,11 @@ func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 			h.answerValidation(w, r, ev, body)
 			return
 		case incomingCallType:
-			switch status, msg := h.storeIncomingCall(r, ev); status {
-			case http.StatusOK:
-			case http.StatusBadRequest:
-				h.refuse(w, r, status, msg, body)
-				return
-			default:
-				http.Error(w, msg, status)
+			if status, msg := h.storeIncomingCall(r, ev); !h.stored(w, r, body, status, msg) {
 				return
 			}
 		case recordingFileStatusUpdatedType:
-			switch status, msg := h.storeRecordingFiles(r, ev); status {
-			case http.StatusOK:
-			case http.StatusBadRequest:
-				h.refuse(w, r, status, msg, body)
-				return
-			default:
-				http.Error(w, msg, status)
+			if status, msg := h.storeRecordingFiles(r, ev); !h.stored(w, r, body, status, msg) {
 				return
 			}
 		default:
@@ -125,6 +113,20 @@ func (h *Handler) serveEventGrid(w http.ResponseWriter, r *http.Request) {
 	}
 	h.metrics.delivery(r, outcomeStored)
 	w.WriteHeader(http.StatusOK)
+}
+
+// stored says whether an event was stored, and answers the delivery when not: a 400 is refused
+// (and logged as such), anything else asks for the delivery again.
+func (h *Handler) stored(w http.ResponseWriter, r *http.Request, body []byte, status int, msg string) bool {
+	switch status {
+	case http.StatusOK:
+		return true
+	case http.StatusBadRequest:
+		h.refuse(w, r, status, msg, body)
+	default:
+		http.Error(w, msg, status)
+	}
+	return false
 }
 
 // answerValidation completes Event Grid's subscription handshake: 200 with the code echoed back.

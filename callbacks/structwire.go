@@ -90,15 +90,6 @@ func (f sizedStructField) append(b []byte) []byte {
 	return b
 }
 
-// appendStructField appends field num holding the Struct of obj to b.
-func appendStructField(b []byte, num protowire.Number, obj map[string]any) ([]byte, error) {
-	f, _, err := sizeStructField(num, obj)
-	if err != nil {
-		return nil, err
-	}
-	return f.append(b), nil
-}
-
 // The passes' bookkeeping is reused from event to event.
 var wires = sync.Pool{New: func() any { return new(structWire) }}
 

@@ -11,6 +11,15 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
+// appendStructField appends field num holding the Struct of obj to b, both passes at once.
+func appendStructField(b []byte, num protowire.Number, obj map[string]any) ([]byte, error) {
+	f, _, err := sizeStructField(num, obj)
+	if err != nil {
+		return nil, err
+	}
+	return f.append(b), nil
+}
+
 // checkStructWire says whether structWire's encoding of the JSON object text decodes to what
 // structpb.NewStruct builds from it; false when the text is no JSON object.
 func checkStructWire(t *testing.T, text string) bool {

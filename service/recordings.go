@@ -168,50 +168,44 @@ func (v *validator) recordingLayout(req *callgatev1.StartRecordingRequest) {
 	}
 }
 
+// recordingAction is an RPC that asks ACS one thing of a recording, named by its ID alone, and
+// answers an empty response.
+func recordingAction[Req interface {
+	proto.Message
+	GetRecordingId() string
+}, Resp proto.Message](call func(*acs.Client, context.Context, *acs.RecordingRequest) error) unary[Req, Resp, *acs.RecordingRequest, struct{}] {
+	return unary[Req, Resp, *acs.RecordingRequest, struct{}]{
+		build: func(_ *core, _ *validator, req Req) (*acs.RecordingRequest, outcome) {
+			return &acs.RecordingRequest{RecordingID: req.GetRecordingId()}, outcome{}
+		},
+		call: noResult(call),
+		respond: func(*acs.RecordingRequest, struct{}) Resp {
+			var r Resp
+			return r.ProtoReflect().New().Interface().(Resp)
+		},
+	}
+}
+
 // PauseRecording pauses a recording.
 func (s *RecordingServer) PauseRecording(ctx context.Context, req *callgatev1.PauseRecordingRequest) (*callgatev1.PauseRecordingResponse, error) {
 	return pauseRecording.serve(ctx, s.core, req)
 }
 
-var pauseRecording = unary[*callgatev1.PauseRecordingRequest, *callgatev1.PauseRecordingResponse, *acs.RecordingRequest, struct{}]{
-	build: func(_ *core, _ *validator, req *callgatev1.PauseRecordingRequest) (*acs.RecordingRequest, outcome) {
-		return &acs.RecordingRequest{RecordingID: req.GetRecordingId()}, outcome{}
-	},
-	call: noResult((*acs.Client).PauseRecording),
-	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.PauseRecordingResponse {
-		return &callgatev1.PauseRecordingResponse{}
-	},
-}
+var pauseRecording = recordingAction[*callgatev1.PauseRecordingRequest, *callgatev1.PauseRecordingResponse]((*acs.Client).PauseRecording)
 
 // ResumeRecording resumes a paused recording.
 func (s *RecordingServer) ResumeRecording(ctx context.Context, req *callgatev1.ResumeRecordingRequest) (*callgatev1.ResumeRecordingResponse, error) {
 	return resumeRecording.serve(ctx, s.core, req)
 }
 
-var resumeRecording = unary[*callgatev1.ResumeRecordingRequest, *callgatev1.ResumeRecordingResponse, *acs.RecordingRequest, struct{}]{
-	build: func(_ *core, _ *validator, req *callgatev1.ResumeRecordingRequest) (*acs.RecordingRequest, outcome) {
-		return &acs.RecordingRequest{RecordingID: req.GetRecordingId()}, outcome{}
-	},
-	call: noResult((*acs.Client).ResumeRecording),
-	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.ResumeRecordingResponse {
-		return &callgatev1.ResumeRecordingResponse{}
-	},
-}
+var resumeRecording = recordingAction[*callgatev1.ResumeRecordingRequest, *callgatev1.ResumeRecordingResponse]((*acs.Client).ResumeRecording)
 
 // StopRecording stops a recording.
 func (s *RecordingServer) StopRecording(ctx context.Context, req *callgatev1.StopRecordingRequest) (*callgatev1.StopRecordingResponse, error) {
 	return stopRecording.serve(ctx, s.core, req)
 }
 
-var stopRecording = unary[*callgatev1.StopRecordingRequest, *callgatev1.StopRecordingResponse, *acs.RecordingRequest, struct{}]{
-	build: func(_ *core, _ *validator, req *callgatev1.StopRecordingRequest) (*acs.RecordingRequest, outcome) {
-		return &acs.RecordingRequest{RecordingID: req.GetRecordingId()}, outcome{}
-	},
-	call: noResult((*acs.Client).StopRecording),
-	respond: func(*acs.RecordingRequest, struct{}) *callgatev1.StopRecordingResponse {
-		return &callgatev1.StopRecordingResponse{}
-	},
-}
+var stopRecording = recordingAction[*callgatev1.StopRecordingRequest, *callgatev1.StopRecordingResponse]((*acs.Client).StopRecording)
 
 // storedRecording is what the recordings log holds of one recording: its events, oldest first.
 type storedRecording struct {
