@@ -14,6 +14,8 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/callgate/callgate/acs"
@@ -101,10 +103,19 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 	}
 	// The floors are what the same client and servers cost with no call work: a gRPC health check
 	// through the same connection and interceptor chain, and a GET of the admin listener's
-	// /healthz, so that a run says how much of what the gateway adds is the transport's.
+	// /healthz, so that a run says how much of what the gateway adds is the transport's. grpc-bare
+	// is the health check on a grpc-go server and client with no options at all: the transport's
+	// own round trip, which no gateway on grpc-go can go under. Their parallel8 runs bound the
+	// share of direct throughput any gateway could keep: with nothing of its own it would still
+	// pay the floor's CPU on top of direct's.
+	bare := bareHealth(b)
 	floors := map[string]func(context.Context) error{
 		"grpc-floor": func(ctx context.Context) error {
 			_, err := s.Health.Check(ctx, &healthpb.HealthCheckRequest{})
+			return err
+		},
+		"grpc-bare": func(ctx context.Context) error {
+			_, err := bare.Check(ctx, &healthpb.HealthCheckRequest{})
 			return err
 		},
 		"rest-floor": func(ctx context.Context) error {
@@ -115,11 +126,14 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 	for _, op := range []string{"CreateCall", "GetCall"} {
 		maps.Copy(ops[op], floors)
 		b.Run(op, func(b *testing.B) {
-			measureInterleaved(b, append(ways, "handler", "grpc-floor", "rest-floor"), ops[op])
+			measureInterleaved(b, append(ways, "handler", "grpc-floor", "grpc-bare", "rest-floor"), ops[op])
 		})
 		for _, via := range ways {
 			b.Run(op+"/"+via+"/parallel8", func(b *testing.B) { measureParallel(b, 8, ops[op][via]) })
 		}
+	}
+	for _, floor := range slices.Sorted(maps.Keys(floors)) {
+		b.Run("floor/"+floor+"/parallel8", func(b *testing.B) { measureParallel(b, 8, floors[floor]) })
 	}
 }
 
@@ -229,4 +243,15 @@ func report(b *testing.B, prefix string, lat []time.Duration, elapsed time.Durat
 	b.ReportMetric(float64(p99)/float64(time.Microsecond), prefix+"p99-µs")
 	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), prefix+"ops/s")
 	return p50
+}
+
+// bareHealth is grpc-go's health service on a server with no options, through a client with
+// none: the transport's own round trip on this machine, in the same run.
+func bareHealth(b *testing.B) healthpb.HealthClient {
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	ln := listenLoopback(b)
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(srv.Stop)
+	return healthpb.NewHealthClient(dial(b, ln.Addr().String()))
 }
