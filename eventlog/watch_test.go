@@ -482,6 +482,24 @@ func TestNextWithin(t *testing.T) {
 		t.Fatalf("after idling: %+v %v, want sequence %d", e, err, seq)
 	}
 
+	// The timer is left armed at an earlier call's deadline: a later, longer wait still lasts
+	// its own idle time, and a shorter one ends on time. (Lower bounds only: a slow machine
+	// makes the waits longer, never shorter.)
+	appendCall(t, l, "call-idle", "e2", "two")
+	if _, err := w.NextWithin(ctx, 20*time.Millisecond); err != nil {
+		t.Fatal(err) // returns the entry at once, its 20 ms timer still armed
+	}
+	start := time.Now()
+	if _, err := w.NextWithin(ctx, 200*time.Millisecond); !errors.Is(err, ErrIdle) {
+		t.Fatalf("after a shorter wait: %v, want ErrIdle", err)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond {
+		t.Fatalf("a 200 ms idle wait ended after %v, at the earlier call's deadline", waited)
+	}
+	if _, err := w.NextWithin(ctx, 10*time.Millisecond); !errors.Is(err, ErrIdle) {
+		t.Fatalf("a shorter wait after a longer one: %v, want ErrIdle", err)
+	}
+
 	g, err := l.WatchIncoming(ctx, IncomingOptions{Group: "idle-group"})
 	if err != nil {
 		t.Fatal(err)

@@ -97,11 +97,12 @@ type Watcher struct {
 	key      string // call ID or called identity, for logs
 	max      int
 
-	parent    context.Context
-	ctx       context.Context // ended when the watcher ends
-	cancel    context.CancelFunc
-	afterDone chan struct{} // closed once the watcher has fully ended
-	notify    chan struct{} // capacity 1: "the queue changed" or "ended", coalesced
+	parent     context.Context
+	parentDone <-chan struct{} // parent's Done, looked up once: a stream's context is many layers deep
+	ctx        context.Context // ended when the watcher ends
+	cancel     context.CancelFunc
+	afterDone  chan struct{} // closed once the watcher has fully ended
+	notify     chan struct{} // capacity 1: "the queue changed" or "ended", coalesced
 
 	// cursor is the last sequence the replay read, owned by Next.
 	cursor uint64
@@ -111,8 +112,10 @@ type Watcher struct {
 	// ahead is the replay's next entries, read ahead; owned by Next.
 	ahead []Entry
 
-	// idle paces NextWithin; owned by Next's caller.
-	idle *time.Timer
+	// idle paces NextWithin, armed to fire at idleAt (zero once it has fired and
+	// been received); owned by Next's caller.
+	idle   *time.Timer
+	idleAt time.Time
 
 	// Group membership: the shared durable consumer (nil for fan-out).
 	group jetstream.Consumer
@@ -143,7 +146,7 @@ func newWatcher(l *Log, src *logStream, key string) *Watcher {
 // the feed) cancels w.ctx; the function registered here then detaches it and
 // signals afterDone. It may run at once, if ctx has ended already.
 func (w *Watcher) arm(ctx context.Context) {
-	w.parent = ctx
+	w.parent, w.parentDone = ctx, ctx.Done()
 	w.ctx, w.cancel = context.WithCancel(ctx)
 	context.AfterFunc(w.ctx, func() {
 		err := ctx.Err()
@@ -181,13 +184,17 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 	var idleAt time.Time // when idle runs out, for the replay's requests
 	if idle > 0 {
 		idleAt = time.Now().Add(idle)
-		if w.idle == nil {
-			w.idle = time.NewTimer(idle)
-		} else {
-			// A timer left running by an earlier call is simply re-armed: since Go 1.23 it
-			// keeps no stale tick.
+		switch {
+		case w.idle == nil:
+			w.idle, w.idleAt = time.NewTimer(idle), idleAt
+		case w.idleAt.IsZero() || idleAt.Before(w.idleAt):
+			// Since Go 1.23 a re-armed timer keeps no stale tick.
 			w.idle.Reset(idle)
+			w.idleAt = idleAt
 		}
+		// Else the timer is left to fire at an earlier call's deadline, then re-armed for
+		// the rest of this one's: a stream's deadline moves with every event it sends, and
+		// re-arming a timer per event costs more than once per idle period.
 		idleC = w.idle.C
 	}
 	for {
@@ -232,12 +239,18 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 		// only when it is not the watch's own, a stream's case. Each channel fewer is one lock
 		// fewer per wait, and a stream waits once per event.
 		done := ctx.Done()
-		if done == w.parent.Done() {
+		if done == w.parentDone {
 			done = nil
 		}
 		select {
 		case <-w.notify:
 		case <-idleC:
+			if rest := time.Until(idleAt); rest > 0 {
+				w.idle.Reset(rest)
+				w.idleAt = idleAt
+				continue
+			}
+			w.idleAt = time.Time{}
 			return Entry{}, ErrIdle
 		case <-done:
 			return Entry{}, ctx.Err()
