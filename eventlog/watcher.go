@@ -198,21 +198,27 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 		idleC = w.idle.C
 	}
 	for {
-		e, ok, err := w.replayNextUntil(ctx, idleAt)
-		if errors.Is(err, ErrIdle) {
-			return Entry{}, ErrIdle
-		}
-		if err != nil {
-			return Entry{}, w.failed(ctx, fmt.Errorf("eventlog: replay: %w", err))
-		}
-		if ok {
-			return e, nil
-		}
 		w.mu.Lock()
 		if w.err != nil {
 			err := w.err
 			w.mu.Unlock()
 			return Entry{}, err
+		}
+		// Replaying, or back to the store after an overflow: the replay goes first. A live
+		// watcher takes this one lock per wait, shared with the feed's offers.
+		if len(w.ahead) > 0 || w.replaying {
+			w.mu.Unlock()
+			e, ok, err := w.replayNextUntil(ctx, idleAt)
+			if errors.Is(err, ErrIdle) {
+				return Entry{}, ErrIdle
+			}
+			if err != nil {
+				return Entry{}, w.failed(ctx, fmt.Errorf("eventlog: replay: %w", err))
+			}
+			if ok {
+				return e, nil
+			}
+			continue
 		}
 		for w.head < len(w.queue) {
 			e := w.queue[w.head]
@@ -228,10 +234,6 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 			w.mu.Unlock()
 			w.log.metrics.liveReads.Inc()
 			return e, nil
-		}
-		if w.replaying {
-			w.mu.Unlock() // an overflow sent it back to the store
-			continue
 		}
 		w.caughtUp = true
 		w.mu.Unlock()
