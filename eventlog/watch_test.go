@@ -482,22 +482,27 @@ func TestNextWithin(t *testing.T) {
 		t.Fatalf("after idling: %+v %v, want sequence %d", e, err, seq)
 	}
 
-	// The timer is left armed at an earlier call's deadline: a later, longer wait still lasts
-	// its own idle time, and a shorter one ends on time. (Lower bounds only: a slow machine
-	// makes the waits longer, never shorter.)
-	appendCall(t, l, "call-idle", "e2", "two")
-	if _, err := w.NextWithin(ctx, 20*time.Millisecond); err != nil {
-		t.Fatal(err) // returns the entry at once, its 20 ms timer still armed
-	}
+	// The idle timer is left armed at an earlier wait's deadline: a later, longer wait still
+	// lasts its own idle time (a lower bound only: a slow machine makes waits longer, never
+	// shorter), and a shorter one does not wait for the earlier deadline.
 	start := time.Now()
 	if _, err := w.NextWithin(ctx, 200*time.Millisecond); !errors.Is(err, ErrIdle) {
-		t.Fatalf("after a shorter wait: %v, want ErrIdle", err)
+		t.Fatalf("a 200 ms idle wait: %v, want ErrIdle", err)
 	}
 	if waited := time.Since(start); waited < 200*time.Millisecond {
-		t.Fatalf("a 200 ms idle wait ended after %v, at the earlier call's deadline", waited)
+		t.Fatalf("a 200 ms idle wait ended after %v", waited)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if _, err := w.NextWithin(short, time.Hour); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a wait ended by its context: %v", err) // its hour-long timer stays armed
 	}
 	if _, err := w.NextWithin(ctx, 10*time.Millisecond); !errors.Is(err, ErrIdle) {
-		t.Fatalf("a shorter wait after a longer one: %v, want ErrIdle", err)
+		t.Fatalf("a 10 ms wait after an hour-long one: %v, want ErrIdle", err)
+	}
+	seq2 := appendCall(t, l, "call-idle", "e2", "two")
+	if e, err := w.NextWithin(ctx, time.Minute); err != nil || e.Seq != seq2 {
+		t.Fatalf("after the idle waits: %+v %v, want sequence %d", e, err, seq2)
 	}
 
 	g, err := l.WatchIncoming(ctx, IncomingOptions{Group: "idle-group"})

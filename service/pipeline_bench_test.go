@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,11 +53,29 @@ const (
 	// benchNATSEnv, when set, makes the replica use that NATS cluster (R3 streams) instead of an
 	// embedded server.
 	benchNATSEnv = "CALLGATE_BENCH_NATS_URL"
+	// benchLoadGOGCEnv sets the load generator's GOGC alone ("off", or a percentage), where GOGC
+	// would set the replica's too: its collections pause its 1,000 watchers at once, and how
+	// much of a latency that is shows by turning them off (BENCHMARKS.md).
+	benchLoadGOGCEnv = "CALLGATE_BENCH_LOAD_GOGC"
 )
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(benchReplicaEnv); dir != "" {
+		if os.Getenv(benchFloorEnv) != "" {
+			os.Exit(serveFloorReplica(dir))
+		}
 		os.Exit(serveBenchReplica(dir))
+	}
+	if v := os.Getenv(benchLoadGOGCEnv); v != "" {
+		percent, err := strconv.Atoi(v)
+		if v == "off" {
+			percent, err = -1, nil
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s=%q: not off or a percentage\n", benchLoadGOGCEnv, v)
+			os.Exit(2)
+		}
+		debug.SetGCPercent(percent)
 	}
 	os.Exit(m.Run())
 }
@@ -125,6 +145,13 @@ func serveBenchReplica(dir string) int {
 	go func() { served <- g.Serve(gctx) }()
 	defer func() { stop(); <-served }()
 	fmt.Printf("grpc %s callbacks %s\n", lns.GRPC.Addr(), cb.CallbackURL(base))
+	answerControl()
+	return 0
+}
+
+// answerControl answers the benchmark on stdin until it ends: "mem" with the heap and stacks in
+// use after a GC and the goroutines, "cpu" with the CPU time used so far.
+func answerControl() {
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		if sc.Text() == "mem" {
@@ -140,7 +167,6 @@ func serveBenchReplica(dir string) int {
 			fmt.Printf("cpu %d\n", processCPU())
 		}
 	}
-	return 0
 }
 
 // profileReplica writes the replica's CPU profile, and its allocations at the end, to the files
