@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -105,10 +106,8 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 	// through the same connection and interceptor chain, and a GET of the admin listener's
 	// /healthz, so that a run says how much of what the gateway adds is the transport's. grpc-bare
 	// is the health check on a grpc-go server and client with no options at all: the transport's
-	// own round trip, which no gateway on grpc-go can go under. Their parallel8 runs bound the
-	// share of direct throughput any gateway could keep: with nothing of its own it would still
-	// pay the floor's CPU on top of direct's.
-	bare := bareHealth(b)
+	// own round trip.
+	bare := bareHealth(b, nil)
 	floors := map[string]func(context.Context) error{
 		"grpc-floor": func(ctx context.Context) error {
 			_, err := s.Health.Check(ctx, &healthpb.HealthCheckRequest{})
@@ -122,7 +121,31 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 			return restCall(ctx, httpClient, http.MethodGet, s.AdminURL+"/healthz", "")
 		},
 	}
-	ways := []string{"direct", "grpc", "rest"}
+	// The proxies are a gateway that does nothing but the ACS request: a grpc-go server with no
+	// options whose one handler makes it (grpc-proxy), and a net/http handler that does
+	// (rest-proxy). What they add to direct is what any gateway on these libraries adds (the
+	// hand-offs between the client's, the server's and the ACS client's goroutines); their
+	// parallel8 share of direct throughput is the most any gateway keeps.
+	for _, op := range []string{"CreateCall", "GetCall"} {
+		direct := ops[op]["direct"]
+		proxy := bareHealth(b, direct)
+		ops[op]["grpc-proxy"] = func(ctx context.Context) error {
+			_, err := proxy.Check(ctx, &healthpb.HealthCheckRequest{})
+			return err
+		}
+		restProxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := direct(r.Context()); err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			_, _ = io.WriteString(w, "{}")
+		}))
+		b.Cleanup(restProxy.Close)
+		ops[op]["rest-proxy"] = func(ctx context.Context) error {
+			return restCall(ctx, httpClient, http.MethodGet, restProxy.URL, "")
+		}
+	}
+	ways := []string{"direct", "grpc", "rest", "grpc-proxy", "rest-proxy"}
 	for _, op := range []string{"CreateCall", "GetCall"} {
 		maps.Copy(ops[op], floors)
 		b.Run(op, func(b *testing.B) {
@@ -131,9 +154,6 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 		for _, via := range ways {
 			b.Run(op+"/"+via+"/parallel8", func(b *testing.B) { measureParallel(b, 8, ops[op][via]) })
 		}
-	}
-	for _, floor := range slices.Sorted(maps.Keys(floors)) {
-		b.Run("floor/"+floor+"/parallel8", func(b *testing.B) { measureParallel(b, 8, floors[floor]) })
 	}
 }
 
@@ -165,8 +185,8 @@ func restCall(ctx context.Context, c *http.Client, method, url, body string) err
 
 // measureInterleaved calls each way in turn, b.N times, rotating the order, so that whatever
 // drifts during the run (the emulator's growing state, the GC, other load) weighs on every way
-// alike. It reports each way's p50, p99 and ops/s, and what "grpc", "rest" and "handler" add
-// to "direct" at p50.
+// alike. It reports each way's p50, p99 and ops/s, and what "grpc", "rest", "handler" and the
+// proxies add to "direct" at p50.
 func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context.Context) error) {
 	ctx := context.Background()
 	lat := make(map[string][]time.Duration, len(ways))
@@ -190,7 +210,7 @@ func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context
 	for _, via := range ways {
 		p50[via] = report(b, via+"-", lat[via], sum(lat[via]))
 	}
-	for _, via := range []string{"grpc", "rest", "handler"} {
+	for _, via := range []string{"grpc", "rest", "handler", "grpc-proxy", "rest-proxy"} {
 		b.ReportMetric(float64(p50[via]-p50["direct"])/float64(time.Microsecond), via+"-adds-p50-µs")
 	}
 }
@@ -245,13 +265,30 @@ func report(b *testing.B, prefix string, lat []time.Duration, elapsed time.Durat
 	return p50
 }
 
-// bareHealth is grpc-go's health service on a server with no options, through a client with
-// none: the transport's own round trip on this machine, in the same run.
-func bareHealth(b *testing.B) healthpb.HealthClient {
+// bareHealth is a grpc-go server with no options, through a client with none, serving the health
+// service: its Check answers at once, or once call (if not nil) has returned.
+func bareHealth(b *testing.B, call func(context.Context) error) healthpb.HealthClient {
 	srv := grpc.NewServer()
-	healthpb.RegisterHealthServer(srv, health.NewServer())
+	if call == nil {
+		healthpb.RegisterHealthServer(srv, health.NewServer())
+	} else {
+		healthpb.RegisterHealthServer(srv, proxyHealth{call: call})
+	}
 	ln := listenLoopback(b)
 	go func() { _ = srv.Serve(ln) }()
 	b.Cleanup(srv.Stop)
 	return healthpb.NewHealthClient(dial(b, ln.Addr().String()))
+}
+
+// proxyHealth's Check makes one call and answers.
+type proxyHealth struct {
+	healthpb.UnimplementedHealthServer
+	call func(context.Context) error
+}
+
+func (p proxyHealth) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	if err := p.call(ctx); err != nil {
+		return nil, err
+	}
+	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil
 }
