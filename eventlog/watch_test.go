@@ -485,6 +485,16 @@ func TestNextWithin(t *testing.T) {
 	// The idle timer is left armed at an earlier wait's deadline: a later, longer wait still
 	// lasts its own idle time (a lower bound only: a slow machine makes waits longer, never
 	// shorter), and a shorter one does not wait for the earlier deadline.
+	appendCall(t, l, "call-idle", "e2", "two")
+	for { // until the entry comes, leaving a 20 ms timer armed
+		_, err := w.NextWithin(ctx, 20*time.Millisecond)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrIdle) {
+			t.Fatal(err)
+		}
+	}
 	start := time.Now()
 	if _, err := w.NextWithin(ctx, 200*time.Millisecond); !errors.Is(err, ErrIdle) {
 		t.Fatalf("a 200 ms idle wait: %v, want ErrIdle", err)
@@ -500,9 +510,9 @@ func TestNextWithin(t *testing.T) {
 	if _, err := w.NextWithin(ctx, 10*time.Millisecond); !errors.Is(err, ErrIdle) {
 		t.Fatalf("a 10 ms wait after an hour-long one: %v, want ErrIdle", err)
 	}
-	seq2 := appendCall(t, l, "call-idle", "e2", "two")
-	if e, err := w.NextWithin(ctx, time.Minute); err != nil || e.Seq != seq2 {
-		t.Fatalf("after the idle waits: %+v %v, want sequence %d", e, err, seq2)
+	seq3 := appendCall(t, l, "call-idle", "e3", "three")
+	if e, err := w.NextWithin(ctx, time.Minute); err != nil || e.Seq != seq3 {
+		t.Fatalf("after the idle waits: %+v %v, want sequence %d", e, err, seq3)
 	}
 
 	g, err := l.WatchIncoming(ctx, IncomingOptions{Group: "idle-group"})
