@@ -204,9 +204,10 @@ func (w *Watcher) NextWithin(ctx context.Context, idle time.Duration) (Entry, er
 			w.mu.Unlock()
 			return Entry{}, err
 		}
-		// Replaying, or back to the store after an overflow: the replay goes first. A live
-		// watcher takes this one lock per wait, shared with the feed's offers.
-		if len(w.ahead) > 0 || w.replaying {
+		// Replaying (entries read ahead exist only then), or back to the store after an
+		// overflow: the replay goes first. A live watcher takes this one lock per wait, shared
+		// with the feed's offers.
+		if w.replaying {
 			w.mu.Unlock()
 			e, ok, err := w.replayNextUntil(ctx, idleAt)
 			if errors.Is(err, ErrIdle) {

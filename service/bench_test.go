@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -105,8 +106,7 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 	// The floors are what the same client and servers cost with no call work: a gRPC health check
 	// through the same connection and interceptor chain, and a GET of the admin listener's
 	// /healthz, so that a run says how much of what the gateway adds is the transport's. grpc-bare
-	// is the health check on a grpc-go server and client with no options at all: the transport's
-	// own round trip.
+	// is the health check on a bare grpc-go server and client: the transport's own round trip.
 	bare := bareHealth(b, nil)
 	floors := map[string]func(context.Context) error{
 		"grpc-floor": func(ctx context.Context) error {
@@ -121,9 +121,8 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 			return restCall(ctx, httpClient, http.MethodGet, s.AdminURL+"/healthz", "")
 		},
 	}
-	// The proxies are a gateway that does nothing but the ACS request: a grpc-go server with no
-	// options whose one handler makes it (grpc-proxy), and a net/http handler that does
-	// (rest-proxy). What they add to direct is what any gateway on these libraries adds (the
+	// The proxies are a gateway that does nothing but the ACS request: a bare grpc-go server whose
+	// one handler makes it (grpc-proxy), and a net/http handler that does (rest-proxy). What they add to direct is what any gateway on these libraries adds (the
 	// hand-offs between the client's, the server's and the ACS client's goroutines); their
 	// parallel8 share of direct throughput is the most any gateway keeps.
 	for _, op := range []string{"CreateCall", "GetCall"} {
@@ -134,6 +133,10 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 			return err
 		}
 		restProxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.Copy(io.Discard, r.Body); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
 			if err := direct(r.Context()); err != nil {
 				http.Error(w, err.Error(), http.StatusBadGateway)
 				return
@@ -141,8 +144,12 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 			_, _ = io.WriteString(w, "{}")
 		}))
 		b.Cleanup(restProxy.Close)
+		method, body := http.MethodGet, ""
+		if op == "CreateCall" {
+			method, body = http.MethodPost, createBody // the same request body as callgate's REST
+		}
 		ops[op]["rest-proxy"] = func(ctx context.Context) error {
-			return restCall(ctx, httpClient, http.MethodGet, restProxy.URL, "")
+			return restCall(ctx, httpClient, method, restProxy.URL, body)
 		}
 	}
 	ways := []string{"direct", "grpc", "rest", "grpc-proxy", "rest-proxy"}
@@ -153,6 +160,9 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 		})
 		for _, via := range ways {
 			b.Run(op+"/"+via+"/parallel8", func(b *testing.B) { measureParallel(b, 8, ops[op][via]) })
+		}
+		for _, via := range append(ways, "grpc-bare") {
+			b.Run(op+"/"+via+"/alone", func(b *testing.B) { measureAlone(b, ops[op][via]) })
 		}
 	}
 }
@@ -223,6 +233,26 @@ func sum(ds []time.Duration) time.Duration {
 	return t
 }
 
+// measureAlone calls fn b.N times in a loop of its own: warmer than the interleaved runs, where
+// every way follows another, and what a client making one kind of call in a row sees.
+func measureAlone(b *testing.B, fn func(context.Context) error) {
+	ctx := context.Background()
+	lat := make([]time.Duration, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		t0 := time.Now()
+		if err := fn(ctx); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	report(b, "", lat, elapsed)
+}
+
 // measureParallel runs fn from `clients` goroutines, for throughput under concurrency.
 func measureParallel(b *testing.B, clients int, fn func(context.Context) error) {
 	ctx := context.Background()
@@ -265,10 +295,11 @@ func report(b *testing.B, prefix string, lat []time.Duration, elapsed time.Durat
 	return p50
 }
 
-// bareHealth is a grpc-go server with no options, through a client with none, serving the health
-// service: its Check answers at once, or once call (if not nil) has returned.
+// bareHealth is a grpc-go server, through a client with no options, serving the health service:
+// its Check answers at once, or once call (if not nil) has returned. Its one option is the one
+// callgate's server takes for speed: stream workers, which spare most RPCs a new goroutine.
 func bareHealth(b *testing.B, call func(context.Context) error) healthpb.HealthClient {
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(grpc.NumStreamWorkers(uint32(runtime.GOMAXPROCS(0))))
 	if call == nil {
 		healthpb.RegisterHealthServer(srv, health.NewServer())
 	} else {
