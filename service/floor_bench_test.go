@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,7 +159,7 @@ func (f *floorFanout) dispatch(msg jetstream.Msg) {
 		return
 	}
 	data := msg.Data()
-	callID := jsonString(data, "callConnectionId")
+	callID := strings.TrimPrefix(msg.Subject(), "floor.")
 	due, _ := time.Parse(time.RFC3339Nano, jsonString(data, "time"))
 	ts := protowire.AppendTag(nil, 1, protowire.VarintType)
 	ts = protowire.AppendVarint(ts, uint64(due.Unix()))
