@@ -162,7 +162,7 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 			b.Run(op+"/"+via+"/parallel8", func(b *testing.B) { measureParallel(b, 8, ops[op][via]) })
 		}
 		for _, via := range append(ways, "grpc-bare") {
-			b.Run(op+"/"+via+"/alone", func(b *testing.B) { measureAlone(b, ops[op][via]) })
+			b.Run(op+"/"+via+"/alone", func(b *testing.B) { measureInterleaved(b, []string{via}, ops[op]) })
 		}
 	}
 }
@@ -196,7 +196,8 @@ func restCall(ctx context.Context, c *http.Client, method, url, body string) err
 // measureInterleaved calls each way in turn, b.N times, rotating the order, so that whatever
 // drifts during the run (the emulator's growing state, the GC, other load) weighs on every way
 // alike. It reports each way's p50, p99 and ops/s, and what "grpc", "rest", "handler" and the
-// proxies add to "direct" at p50.
+// proxies add to "direct" at p50 when both ran. Given one way, it is that way alone in a loop:
+// warmer than interleaved, what a client making one kind of call in a row sees.
 func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context.Context) error) {
 	ctx := context.Background()
 	lat := make(map[string][]time.Duration, len(ways))
@@ -220,8 +221,11 @@ func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context
 	for _, via := range ways {
 		p50[via] = report(b, via+"-", lat[via], sum(lat[via]))
 	}
+	direct, ok := p50["direct"]
 	for _, via := range []string{"grpc", "rest", "handler", "grpc-proxy", "rest-proxy"} {
-		b.ReportMetric(float64(p50[via]-p50["direct"])/float64(time.Microsecond), via+"-adds-p50-µs")
+		if d, measured := p50[via]; ok && measured {
+			b.ReportMetric(float64(d-direct)/float64(time.Microsecond), via+"-adds-p50-µs")
+		}
 	}
 }
 
@@ -231,26 +235,6 @@ func sum(ds []time.Duration) time.Duration {
 		t += d
 	}
 	return t
-}
-
-// measureAlone calls fn b.N times in a loop of its own: warmer than the interleaved runs, where
-// every way follows another, and what a client making one kind of call in a row sees.
-func measureAlone(b *testing.B, fn func(context.Context) error) {
-	ctx := context.Background()
-	lat := make([]time.Duration, 0, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for range b.N {
-		t0 := time.Now()
-		if err := fn(ctx); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	report(b, "", lat, elapsed)
 }
 
 // measureParallel runs fn from `clients` goroutines, for throughput under concurrency.
