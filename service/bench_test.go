@@ -14,11 +14,13 @@ import (
 	"testing"
 	"time"
 
+	gwruntime "github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/emulator"
@@ -152,7 +154,12 @@ func benchGateway(b *testing.B, opts ...stackOption) {
 			return restCall(ctx, httpClient, method, restProxy.URL, body)
 		}
 	}
-	ways := []string{"direct", "grpc", "rest", "grpc-proxy", "rest-proxy"}
+	// rest-gateway is grpc-gateway itself, with callgate's JSON options, registered in process to
+	// a server whose methods make the ACS request and answer what callgate answers: what REST from
+	// the protos through grpc-gateway and protojson adds, with no interceptor, validation or
+	// translation.
+	ops["CreateCall"]["rest-gateway"], ops["GetCall"]["rest-gateway"] = gatewayFloor(b, s, httpClient, ops, createBody, callID)
+	ways := []string{"direct", "grpc", "rest", "grpc-proxy", "rest-proxy", "rest-gateway"}
 	for _, op := range []string{"CreateCall", "GetCall"} {
 		maps.Copy(ops[op], floors)
 		b.Run(op, func(b *testing.B) {
@@ -196,7 +203,7 @@ func restCall(ctx context.Context, c *http.Client, method, url, body string) err
 // measureInterleaved calls each way in turn, b.N times, rotating the order, so that whatever
 // drifts during the run (the emulator's growing state, the GC, other load) weighs on every way
 // alike. It reports each way's p50, p99 and ops/s, and what "grpc", "rest", "handler" and the
-// proxies add to "direct" at p50 when both ran. Given one way, it is that way alone in a loop:
+// floors add to "direct" at p50 when both ran. Given one way, it is that way alone in a loop:
 // warmer than interleaved, what a client making one kind of call in a row sees.
 func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context.Context) error) {
 	ctx := context.Background()
@@ -222,7 +229,7 @@ func measureInterleaved(b *testing.B, ways []string, fns map[string]func(context
 		p50[via] = report(b, via+"-", lat[via], sum(lat[via]))
 	}
 	direct, ok := p50["direct"]
-	for _, via := range []string{"grpc", "rest", "handler", "grpc-proxy", "rest-proxy"} {
+	for _, via := range []string{"grpc", "rest", "handler", "grpc-proxy", "rest-proxy", "rest-gateway"} {
 		if d, measured := p50[via]; ok && measured {
 			b.ReportMetric(float64(d-direct)/float64(time.Microsecond), via+"-adds-p50-µs")
 		}
@@ -306,4 +313,52 @@ func (p proxyHealth) Check(ctx context.Context, _ *healthpb.HealthCheckRequest) 
 		return nil, err
 	}
 	return &healthpb.HealthCheckResponse{Status: healthpb.HealthCheckResponse_SERVING}, nil
+}
+
+// gatewayFloor serves CreateCall and GetCall through grpc-gateway alone (see benchGateway) and
+// returns a client call of each.
+func gatewayFloor(b *testing.B, s *stack, c *http.Client, ops map[string]map[string]func(context.Context) error, createBody, callID string) (create, get func(context.Context) error) {
+	ctx := context.Background()
+	created, err := s.Calls.CreateCall(ctx, &callgatev1.CreateCallRequest{Targets: []*callgatev1.CommunicationIdentifier{userID(s.acsUser())}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	got, err := s.Calls.GetCall(ctx, &callgatev1.GetCallRequest{CallConnectionId: callID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	mux := gwruntime.NewServeMux(gwruntime.WithMarshalerOption(gwruntime.MIMEWildcard, &gwruntime.HTTPBodyMarshaler{Marshaler: &gwruntime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+	}}))
+	floor := &floorCalls{create: ops["CreateCall"]["direct"], get: ops["GetCall"]["direct"], created: created, got: got}
+	if err := callgatev1.RegisterCallServiceHandlerServer(ctx, mux, floor); err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(mux)
+	b.Cleanup(srv.Close)
+	create = func(ctx context.Context) error {
+		return restCall(ctx, c, http.MethodPost, srv.URL+"/v1/calls", createBody)
+	}
+	get = func(ctx context.Context) error {
+		return restCall(ctx, c, http.MethodGet, srv.URL+"/v1/calls/"+callID, "")
+	}
+	return create, get
+}
+
+// floorCalls makes the ACS request of CreateCall and GetCall and answers with callgate's own
+// answers, made once.
+type floorCalls struct {
+	callgatev1.UnimplementedCallServiceServer
+	create, get func(context.Context) error
+	created     *callgatev1.CreateCallResponse
+	got         *callgatev1.GetCallResponse
+}
+
+func (f *floorCalls) CreateCall(ctx context.Context, _ *callgatev1.CreateCallRequest) (*callgatev1.CreateCallResponse, error) {
+	return f.created, f.create(ctx)
+}
+
+func (f *floorCalls) GetCall(ctx context.Context, _ *callgatev1.GetCallRequest) (*callgatev1.GetCallResponse, error) {
+	return f.got, f.get(ctx)
 }
