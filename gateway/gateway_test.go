@@ -207,6 +207,44 @@ func TestRESTRefusals(t *testing.T) {
 	}
 }
 
+// A REST body is one JSON message, decoded once: an empty body is the empty request (which the
+// validation then refuses by field), anything else that is not exactly one request message is
+// INVALID_ARGUMENT before the RPC runs.
+func TestRESTBodies(t *testing.T) {
+	s, _ := start(t)
+	resp, body := do(t, http.MethodPost, s.base+"/v1/calls", "application/json", []byte(`{"targets":[{"phoneNumber":{"value":"+14255550123"}}],"sourceCallerIdNumber":{"value":"`+ownNumber+`"}}`))
+	var created struct {
+		Call struct {
+			CallConnectionID string `json:"callConnectionId"`
+			Targets          []struct {
+				PhoneNumber struct{ Value string } `json:"phoneNumber"`
+			} `json:"targets"`
+		} `json:"call"`
+	}
+	if err := json.Unmarshal(body, &created); err != nil || resp.StatusCode != http.StatusOK || created.Call.CallConnectionID == "" {
+		t.Fatalf("CreateCall = %d %s, want a call", resp.StatusCode, body)
+	}
+	if ts := created.Call.Targets; len(ts) != 1 || ts[0].PhoneNumber.Value != "+14255550123" {
+		t.Errorf("CreateCall answered targets %+v, want the one sent", ts)
+	}
+	for _, c := range []struct{ body, says string }{
+		{"", "targets"},
+		{" \n", "targets"},
+		{`{"targets":[]} {}`, "syntax"},
+		{`{"targetz":[]}`, "targetz"},
+		{`{"targets":[`, "unexpected EOF"},
+	} {
+		resp, body := do(t, http.MethodPost, s.base+"/v1/calls", "application/json", []byte(c.body))
+		var st struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		}
+		if err := json.Unmarshal(body, &st); err != nil || resp.StatusCode != http.StatusBadRequest || st.Code != int(codes.InvalidArgument) || !strings.Contains(st.Message, c.says) {
+			t.Errorf("POST /v1/calls %q = %d %s, want 400 INVALID_ARGUMENT saying %q", c.body, resp.StatusCode, body, c.says)
+		}
+	}
+}
+
 // Bytes that are not the method's request message are INVALID_ARGUMENT, not INTERNAL, for a
 // unary RPC and a stream alike.
 func TestMalformedProtobufIsInvalidArgument(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // localConn is the REST side's connection to the services. A unary call runs in process: the
@@ -57,8 +58,7 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 	ts := &localStream{method: method}
 	ctx = grpc.NewContextWithServerTransportStream(ctx, ts)
 	resp, err := m.handler(m.impl, ctx, func(in any) error {
-		// A copy, as a decoded request would be: the handler owns its request.
-		proto.Merge(in.(proto.Message), args.(proto.Message))
+		shareFields(in.(proto.Message), args.(proto.Message))
 		return nil
 	}, c.chain)
 	for _, o := range opts {
@@ -75,8 +75,20 @@ func (c *localConn) Invoke(ctx context.Context, method string, args, reply any, 
 		}
 		return err
 	}
-	proto.Merge(reply.(proto.Message), resp.(proto.Message))
+	shareFields(reply.(proto.Message), resp.(proto.Message))
 	return nil
+}
+
+// shareFields sets dst's fields to src's, sharing what they hold rather than copying it as
+// proto.Merge would (a deep copy of every request and answer).
+// Both sides are done with the message they hand over: grpc-gateway decodes the request from
+// the body and drops it after the call, and reads the answer only to encode it.
+func shareFields(dst, src proto.Message) {
+	d := dst.ProtoReflect()
+	src.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		d.Set(fd, v)
+		return true
+	})
 }
 
 // NewStream opens a stream over the internal connection.

@@ -60,10 +60,11 @@ func (p propagation) extract(ctx context.Context) context.Context {
 	if p.t.Tracing {
 		return ctx // otelgrpc did it
 	}
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok || len(md.Get("traceparent")) == 0 {
+	// Most calls carry no trace context: look for it before copying the metadata.
+	if len(metadata.ValueFromIncomingContext(ctx, "traceparent")) == 0 {
 		return ctx
 	}
+	md, _ := metadata.FromIncomingContext(ctx)
 	return p.t.Propagator.Extract(ctx, metadataCarrier(md))
 }
 

@@ -22,8 +22,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
-
-	"github.com/callgate/callgate/service"
 )
 
 // HTTP server limits, each set on purpose.
@@ -72,7 +70,13 @@ type route struct {
 	streaming bool
 }
 
-func newREST(ctx context.Context, svc *service.Services, conn grpc.ClientConnInterface, metrics *restMetrics) (*rest, error) {
+// restServices are the services REST serves: service.Services, or a benchmark's.
+type restServices interface {
+	Names() []string
+	RegisterREST(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error
+}
+
+func newREST(ctx context.Context, svc restServices, conn grpc.ClientConnInterface, metrics *restMetrics) (*rest, error) {
 	r := &rest{metrics: metrics}
 	routes, err := restRoutes(svc.Names())
 	if err != nil {
@@ -83,12 +87,7 @@ func newREST(ctx context.Context, svc *service.Services, conn grpc.ClientConnInt
 		// Participant raw IDs such as 8:acs:... arrive URL-escaped in paths and must reach the RPC
 		// as written.
 		runtime.WithUnescapingMode(runtime.UnescapingModeAllCharacters),
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
-			// Answers carry what is set, as ACS's own JSON does; a misspelt request field is an
-			// error rather than silently ignored.
-			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
-			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}}),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: newRESTJSON()}),
 		// grpc-gateway would serve a form POST to a GET route as that GET (its path length
 		// fallback): POST /v1/calls/{id} must not read a call.
 		runtime.WithDisablePathLengthFallback(),
