@@ -163,7 +163,7 @@ func (r *rest) serve(w http.ResponseWriter, req *http.Request, rt *route, known 
 			writeError(w, http.StatusBadRequest, "cannot read the body")
 			return
 		}
-		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.Body = &readBody{Reader: bytes.NewReader(body), body: body}
 	}
 	r.mux.ServeHTTP(w, req)
 }

@@ -31,7 +31,7 @@ func newRESTJSON() *restJSON {
 // after the message is an error, where grpc-gateway's decoder ignored it.
 func (j *restJSON) NewDecoder(r io.Reader) runtime.Decoder {
 	return runtime.DecoderFunc(func(v any) error {
-		b, err := io.ReadAll(r)
+		b, err := readAll(r)
 		if err != nil {
 			return err
 		}
@@ -44,4 +44,20 @@ func (j *restJSON) NewDecoder(r io.Reader) runtime.Decoder {
 		}
 		return j.UnmarshalOptions.Unmarshal(b, m)
 	})
+}
+
+// readBody is a request body rest.serve has read: its bytes are decoded where they lie.
+type readBody struct {
+	*bytes.Reader
+	body []byte
+}
+
+func (*readBody) Close() error { return nil }
+
+func readAll(r io.Reader) ([]byte, error) {
+	if rb, ok := r.(*readBody); ok {
+		rb.Reset(nil) // read, as io.ReadAll would leave it
+		return rb.body, nil
+	}
+	return io.ReadAll(r)
 }
