@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/callgate/callgate/acs"
 	"github.com/callgate/callgate/emulator"
@@ -327,10 +326,9 @@ func gatewayFloor(b *testing.B, s *stack, c *http.Client, ops map[string]map[str
 	if err != nil {
 		b.Fatal(err)
 	}
-	mux := gwruntime.NewServeMux(gwruntime.WithMarshalerOption(gwruntime.MIMEWildcard, &gwruntime.HTTPBodyMarshaler{Marshaler: &gwruntime.JSONPb{
-		MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: false},
-		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-	}}))
+	// callgate's JSON options are protojson's zero ones (gateway/restjson.go); grpc-gateway's
+	// default marshaler would emit unpopulated fields.
+	mux := gwruntime.NewServeMux(gwruntime.WithMarshalerOption(gwruntime.MIMEWildcard, &gwruntime.HTTPBodyMarshaler{Marshaler: &gwruntime.JSONPb{}}))
 	floor := &floorCalls{create: ops["CreateCall"]["direct"], get: ops["GetCall"]["direct"], created: created, got: got}
 	if err := callgatev1.RegisterCallServiceHandlerServer(ctx, mux, floor); err != nil {
 		b.Fatal(err)
